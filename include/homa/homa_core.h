@@ -184,6 +184,15 @@ size_t homa_engine_mem_in_use(const struct homa_engine *e);
 size_t homa_engine_num_rpcs(const struct homa_engine *e);
 size_t homa_engine_num_peers(const struct homa_engine *e);
 
+/*
+ * Receiver-side grant state: *incoming = bytes granted (or sent unscheduled
+ * and counted by the scheduler) but not yet received, over all messages;
+ * *bound = the documented ceiling it never exceeds (max_incoming plus the
+ * FIFO-grant allowance; see homa_grant.h).
+ */
+void homa_engine_grant_state(const struct homa_engine *e, uint64_t *incoming,
+			     uint64_t *bound);
+
 /* Current unscheduled cutoffs and their version (as sent in CUTOFFS). */
 void homa_engine_cutoffs(const struct homa_engine *e, uint32_t cutoffs[HOMA_MAX_PRIORITIES],
 			 uint16_t *version);
