@@ -7,3 +7,5 @@ set(HOMA_UNIT_DIR ${PROJECT_SOURCE_DIR}/tests/unit)
 
 homa_add_test(BINARY wire SOURCES ${HOMA_UNIT_DIR}/test_wire.c ${HOMA_CORE_DIR}/homa_wire.c
   ${PROJECT_SOURCE_DIR}/tests/common/homa_pktbuild.c)
+homa_add_test(BINARY stats SOURCES ${HOMA_UNIT_DIR}/test_stats.c ${HOMA_CORE_DIR}/homa_stats.c)
+homa_add_test(BINARY mem SOURCES ${HOMA_UNIT_DIR}/test_mem.c ${HOMA_CORE_DIR}/homa_mem.c)
