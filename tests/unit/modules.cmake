@@ -9,3 +9,5 @@ homa_add_test(BINARY wire SOURCES ${HOMA_UNIT_DIR}/test_wire.c ${HOMA_CORE_DIR}/
   ${PROJECT_SOURCE_DIR}/tests/common/homa_pktbuild.c)
 homa_add_test(BINARY stats SOURCES ${HOMA_UNIT_DIR}/test_stats.c ${HOMA_CORE_DIR}/homa_stats.c)
 homa_add_test(BINARY mem SOURCES ${HOMA_UNIT_DIR}/test_mem.c ${HOMA_CORE_DIR}/homa_mem.c)
+homa_add_test(BINARY pool SOURCES ${HOMA_UNIT_DIR}/test_pool.c ${HOMA_CORE_DIR}/homa_pool.c
+  ${HOMA_CORE_DIR}/homa_mem.c)
