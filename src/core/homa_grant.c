@@ -63,10 +63,11 @@
  * FIFO grants ignore the cap entirely and counts unscheduled bytes, which
  * makes its total unbounded by anything the scheduler controls.
  *
- * Cost: a check is O(1) when the message keeps its place in the list;
- * otherwise the move is O(distance) and rechoosing the active set is O(n)
- * per round (at most max_overcommit rounds, usually one). A FIFO grant scans
- * the list once per interval.
+ * Cost: a check costs O(max_overcommit) when the message keeps its place
+ * in the list, plus O(distance) when it moves up. The active set is rechosen
+ * (O(n) per fairness round, at most max_overcommit rounds, usually one) only
+ * when a message joins or leaves the list, passes an active message, or a
+ * tick runs. A FIFO grant scans the list once per interval.
  */
 #include "homa_grant.h"
 
@@ -149,23 +150,35 @@ static void rank_link_after(struct homa_grant *g, struct homa_grant_rpc *pos,
 		g->head = r;
 }
 
-/* Moves r to its place after its snapshot changed; returns 1 if it moved. */
+/*
+ * Moves r to its place after its snapshot changed. Returns 1 if the active
+ * set may have changed: r passed an active message, or moved backwards
+ * (which only a decreasing r->received could cause). Passing only inactive
+ * messages cannot change the set: in the (round, position) order the active
+ * set is the first max_overcommit entries, and such a move leaves r on the
+ * same side of every active entry while the messages it passed only get
+ * worse (see docs/grants.md).
+ */
 static int rank_fix(struct homa_grant *g, struct homa_grant_rpc *r)
 {
 	struct homa_grant_rpc *pos = r->prev;
+	int crossed = 0;
 
-	while (pos && ranks_before(r, pos))
+	while (pos && ranks_before(r, pos)) {
+		crossed |= pos->active;
 		pos = pos->prev;
+	}
 	if (pos == r->prev) {
 		pos = r->next;
 		if (!pos || !ranks_before(pos, r))
 			return 0;
 		while (pos->next && ranks_before(pos->next, r))
 			pos = pos->next;
+		crossed = 1;
 	}
 	rank_unlink(g, r);
 	rank_link_after(g, pos, r);
-	return 1;
+	return crossed;
 }
 
 static void full_unlink(struct homa_grant *g, struct homa_grant_rpc *r)

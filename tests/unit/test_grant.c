@@ -592,6 +592,38 @@ static uint64_t rng_next(uint64_t *s)
 	return *s * 2685821657736338717ull;
 }
 
+/*
+ * Oracle for the active set: with k = how many better messages of the same
+ * peer precede an entry, the active messages are the max_overcommit entries
+ * smallest in (k, rank order). Also checks the list is in rank order with
+ * fresh snapshots.
+ */
+static void walk_check_active(const struct fixture *f)
+{
+	enum { MAX = 64 };
+	const struct homa_grant_rpc *e[MAX];
+	uint32_t k[MAX], n = 0, chosen = 0;
+	uint32_t limit = f->s.max_overcommit;
+
+	for (const struct homa_grant_rpc *r = f->g.head; r; r = r->next) {
+		assert_true(n < MAX);
+		assert_int_equal(r->rank_remaining, r->length - r->received);
+		if (n > 0)
+			assert_true(e[n - 1]->rank_remaining <= r->rank_remaining);
+		k[n] = 0;
+		for (uint32_t j = 0; j < n; j++)
+			k[n] += e[j]->peer == r->peer;
+		e[n++] = r;
+	}
+	for (uint32_t round = 0; chosen < limit && round < MAX; round++)
+		for (uint32_t i = 0; i < n && chosen < limit; i++)
+			if (k[i] == round) {
+				assert_true(e[i]->active);
+				chosen++;
+			}
+	assert_int_equal(f->g.num_active, chosen);
+}
+
 /* Recomputes what total_incoming must be and checks the scheduler's state. */
 static void walk_check(struct fixture *f, struct walk_msg *m)
 {
@@ -626,6 +658,7 @@ static void walk_check(struct fixture *f, struct walk_msg *m)
 	for (uint32_t i = 1; i < f->g.num_active; i++)
 		assert_true(f->g.active[i - 1]->rank_remaining <=
 			    f->g.active[i]->rank_remaining);
+	walk_check_active(f);
 }
 
 static void walk_step(struct fixture *f, struct walk_msg *m, uint64_t *rng, uint64_t now)
