@@ -11,3 +11,5 @@ homa_add_test(BINARY stats SOURCES ${HOMA_UNIT_DIR}/test_stats.c ${HOMA_CORE_DIR
 homa_add_test(BINARY mem SOURCES ${HOMA_UNIT_DIR}/test_mem.c ${HOMA_CORE_DIR}/homa_mem.c)
 homa_add_test(BINARY pool SOURCES ${HOMA_UNIT_DIR}/test_pool.c ${HOMA_CORE_DIR}/homa_pool.c
   ${HOMA_CORE_DIR}/homa_mem.c)
+homa_add_test(BINARY prio SOURCES ${HOMA_UNIT_DIR}/test_prio.c ${HOMA_CORE_DIR}/homa_prio.c
+  ${HOMA_CORE_DIR}/homa_wire.c ${PROJECT_SOURCE_DIR}/tests/common/homa_pktbuild.c)
