@@ -486,8 +486,8 @@ static void test_decode__data_overlaps_message_end(void **state)
 	assert_int_equal(decode_built(&pkt, 50), 0);
 }
 
-/* offset + payload_len must not wrap around 32 bits into "inside". */
-static void test_decode__data_offset_near_u32_max_does_not_wrap(void **state)
+/* An offset near 2^32 must not wrap around into "inside the message". */
+static void test_decode__data_offset_near_u32_max(void **state)
 {
 	struct homa_packet pkt;
 
@@ -932,7 +932,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode__data_without_payload),
     cmocka_unit_test(test_decode__data_offset_at_message_end),
     cmocka_unit_test(test_decode__data_overlaps_message_end),
-    cmocka_unit_test(test_decode__data_offset_near_u32_max_does_not_wrap),
+    cmocka_unit_test(test_decode__data_offset_near_u32_max),
     cmocka_unit_test(test_decode__data_seg_offset_wins_over_sequence),
     cmocka_unit_test(test_decode__data_offset_from_sequence_checked_too),
     cmocka_unit_test(test_decode__data_retransmit_above_one),
