@@ -1,0 +1,354 @@
+/*
+ * homa_peer.c - peers, the ack cache and tombstones.
+ *
+ * Peers live in a chained hash table keyed by address that grows with the
+ * number of peers. A peer is referenced by every RPC and tombstone that names
+ * it; one without references is idle and is reclaimed when the table reaches
+ * max_peers, or when the engine has no sockets left (so an engine whose
+ * sockets are all freed holds no memory).
+ *
+ * Tombstones (fix for reference 12.4). The reference forgets a server RPC as
+ * soon as it is acked, so a request packet that was delayed in the network
+ * (or retransmitted) and arrives afterwards creates the RPC again and the
+ * application executes it twice. We remember (client address, id) of every
+ * server RPC whose request reached the application for tombstone_ns after it
+ * ends, and drop DATA that would re-create it. Client ids are unique per
+ * client engine, and a client gives up on an RPC long before tombstone_ns
+ * (timeout_ticks of silence), so a duplicate older than the tombstone cannot
+ * be waited for anyway. Memory is bounded: at most max_tombstones_per_peer
+ * per peer (the oldest is dropped first), all expired by the timer.
+ */
+#include "homa_peer.h"
+
+#include "homa_rpc.h"
+
+#define PEER_MIN_BUCKETS 16
+#define TOMB_MIN_BUCKETS 64
+
+/* ------------------------------------------------------------- table */
+
+static size_t peer_bucket(const struct homa_engine *e, const struct homa_addr *a)
+{
+	return homa_addr_hash(a) & (e->peer_nbuckets - 1);
+}
+
+static void peer_table_grow(struct homa_engine *e)
+{
+	size_t old_n = e->peer_nbuckets, n = old_n ? old_n * 2 : PEER_MIN_BUCKETS, i;
+	struct homa_peer **old = e->peer_buckets;
+	struct homa_peer **nb = homa_mem_zalloc(&e->mem, n * sizeof(*nb));
+
+	if (nb == NULL) {
+		e->stats.alloc_failures++;
+		return;
+	}
+	e->peer_buckets = nb;
+	e->peer_nbuckets = n;
+	for (i = 0; i < old_n; i++) {
+		while (old[i] != NULL) {
+			struct homa_peer *p = old[i];
+			size_t b = peer_bucket(e, &p->addr);
+
+			old[i] = p->hnext;
+			p->hnext = nb[b];
+			nb[b] = p;
+		}
+	}
+	homa_mem_free(&e->mem, old, old_n * sizeof(*old));
+}
+
+struct homa_peer *homa_peer_find(const struct homa_engine *e,
+				 const struct homa_addr *addr)
+{
+	struct homa_peer *p;
+
+	if (e->peer_nbuckets == 0)
+		return NULL;
+	for (p = e->peer_buckets[peer_bucket(e, addr)]; p != NULL; p = p->hnext)
+		if (homa_addr_equal(&p->addr, addr))
+			return p;
+	return NULL;
+}
+
+static void peer_free(struct homa_engine *e, struct homa_peer *p)
+{
+	struct homa_peer **pp = &e->peer_buckets[peer_bucket(e, &p->addr)];
+
+	if (p->num_acks != 0)
+		homa_outgoing_ack(e, NULL, p, p->ack_sport, 0, 0);
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	homa_list_remove(&p->link);
+	e->num_peers--;
+	homa_mem_free(&e->mem, p, sizeof(*p));
+	if (e->num_peers == 0) {
+		homa_mem_free(&e->mem, e->peer_buckets,
+			      e->peer_nbuckets * sizeof(void *));
+		e->peer_buckets = NULL;
+		e->peer_nbuckets = 0;
+	}
+}
+
+/* Frees one idle peer to make room; 0 if every peer is busy. */
+static int reclaim_one(struct homa_engine *e)
+{
+	struct homa_link *l;
+
+	for (l = e->peers.next; l != &e->peers; l = l->next) {
+		struct homa_peer *p = homa_container_of(l, struct homa_peer, link);
+
+		if (p->refs == 0) {
+			peer_free(e, p);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void peer_default_cutoffs(struct homa_peer *p)
+{
+	/* Until the receiver tells us, all unscheduled data goes at one level
+	 * (num_priorities - 2): see homa_unsched_prio(). */
+	memset(p->cutoffs, 0, sizeof(p->cutoffs));
+	p->cutoffs[0] = 0x7fffffff;
+	p->cutoff_version = 0;
+}
+
+static struct homa_peer *peer_create(struct homa_engine *e, const struct homa_addr *addr)
+{
+	struct homa_peer *p;
+	size_t b;
+
+	if (e->num_peers >= e->s.max_peers && !reclaim_one(e))
+		return NULL;
+	if (e->num_peers >= e->peer_nbuckets)
+		peer_table_grow(e);
+	if (e->peer_nbuckets == 0)
+		return NULL;
+	p = homa_mem_zalloc(&e->mem, sizeof(*p));
+	if (p == NULL) {
+		e->stats.alloc_failures++;
+		return NULL;
+	}
+	p->addr = *addr;
+	peer_default_cutoffs(p);
+	homa_list_init(&p->tombs);
+	homa_list_insert_before(&e->peers, &p->link);
+	b = peer_bucket(e, addr);
+	p->hnext = e->peer_buckets[b];
+	e->peer_buckets[b] = p;
+	e->num_peers++;
+	return p;
+}
+
+struct homa_peer *homa_peer_get(struct homa_engine *e, const struct homa_addr *addr)
+{
+	struct homa_peer *p = homa_peer_find(e, addr);
+
+	if (p == NULL)
+		p = peer_create(e, addr);
+	if (p != NULL)
+		p->refs++;
+	return p;
+}
+
+void homa_peer_put(struct homa_engine *e, struct homa_peer *peer)
+{
+	peer->refs--;
+	if (peer->refs == 0 && e->num_socks == 0)
+		peer_free(e, peer);
+}
+
+void homa_peer_reclaim(struct homa_engine *e, int force)
+{
+	struct homa_link *l = e->peers.next;
+
+	while (l != &e->peers) {
+		struct homa_peer *p = homa_container_of(l, struct homa_peer, link);
+
+		l = l->next;
+		if (p->refs == 0 || force)
+			peer_free(e, p);
+	}
+}
+
+void homa_peer_set_cutoffs(struct homa_peer *peer, const uint32_t *cutoffs,
+			   uint16_t version)
+{
+	int i;
+
+	for (i = 1; i < HOMA_MAX_PRIORITIES; i++)
+		peer->cutoffs[i] = cutoffs[i];
+	peer->cutoffs[0] = 0x7fffffff;
+	peer->cutoff_version = version;
+}
+
+/* ---------------------------------------------------------------- acks */
+
+void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
+			struct homa_sock *s, uint64_t client_id, uint16_t server_port)
+{
+	if (peer->num_acks == HOMA_MAX_ACKS_PER_PKT) {
+		e->stats.ack_overflows++;
+		homa_outgoing_ack(e, s, peer, s->port, server_port, client_id);
+		return;
+	}
+	peer->acks[peer->num_acks].client_id = client_id;
+	peer->acks[peer->num_acks].server_port = server_port;
+	peer->num_acks++;
+	peer->ack_sport = s->port;
+}
+
+void homa_peer_ack_pop(struct homa_peer *peer, struct homa_ack *ack)
+{
+	if (peer->num_acks == 0) {
+		ack->client_id = 0;
+		ack->server_port = 0;
+		return;
+	}
+	peer->num_acks--;
+	*ack = peer->acks[peer->num_acks];
+}
+
+void homa_peer_flush_acks(struct homa_engine *e, struct homa_sock *s)
+{
+	struct homa_link *l;
+
+	for (l = e->peers.next; l != &e->peers; l = l->next) {
+		struct homa_peer *p = homa_container_of(l, struct homa_peer, link);
+
+		if (p->num_acks != 0)
+			homa_outgoing_ack(e, s, p, s != NULL ? s->port : p->ack_sport, 0,
+					  0);
+	}
+}
+
+/* ---------------------------------------------------------- tombstones */
+
+static size_t tomb_bucket(const struct homa_engine *e, const struct homa_peer *peer,
+			  uint64_t id)
+{
+	return homa_hash64(id ^ ((uint64_t)(uintptr_t)peer << 1)) &
+	       (e->tomb_nbuckets - 1);
+}
+
+static void tomb_table_grow(struct homa_engine *e)
+{
+	size_t old_n = e->tomb_nbuckets, n = old_n ? old_n * 2 : TOMB_MIN_BUCKETS, i;
+	struct homa_tomb **old = e->tomb_buckets;
+	struct homa_tomb **nb = homa_mem_zalloc(&e->mem, n * sizeof(*nb));
+
+	if (nb == NULL) {
+		e->stats.alloc_failures++;
+		return;
+	}
+	e->tomb_buckets = nb;
+	e->tomb_nbuckets = n;
+	for (i = 0; i < old_n; i++) {
+		while (old[i] != NULL) {
+			struct homa_tomb *t = old[i];
+			size_t b = tomb_bucket(e, t->peer, t->id);
+
+			old[i] = t->hnext;
+			t->hnext = nb[b];
+			nb[b] = t;
+		}
+	}
+	homa_mem_free(&e->mem, old, old_n * sizeof(*old));
+}
+
+static void tomb_free(struct homa_engine *e, struct homa_tomb *t)
+{
+	struct homa_tomb **pp = &e->tomb_buckets[tomb_bucket(e, t->peer, t->id)];
+
+	while (*pp != t)
+		pp = &(*pp)->hnext;
+	*pp = t->hnext;
+	homa_list_remove(&t->engine_link);
+	homa_list_remove(&t->peer_link);
+	t->peer->num_tombs--;
+	e->num_tombs--;
+	homa_peer_put(e, t->peer);
+	homa_mem_free(&e->mem, t, sizeof(*t));
+	if (e->num_tombs == 0) {
+		homa_mem_free(&e->mem, e->tomb_buckets,
+			      e->tomb_nbuckets * sizeof(void *));
+		e->tomb_buckets = NULL;
+		e->tomb_nbuckets = 0;
+	}
+}
+
+void homa_peer_tomb_add(struct homa_engine *e, struct homa_peer *peer, uint64_t id,
+			uint16_t server_port, uint64_t now)
+{
+	struct homa_tomb *t;
+	size_t b;
+
+	if (e->s.max_tombstones_per_peer == 0 || e->s.tombstone_ns == 0)
+		return;
+	if (peer->num_tombs >= e->s.max_tombstones_per_peer)
+		tomb_free(
+		    e, homa_container_of(peer->tombs.next, struct homa_tomb, peer_link));
+	if (e->num_tombs >= e->tomb_nbuckets)
+		tomb_table_grow(e);
+	if (e->tomb_nbuckets == 0)
+		return;
+	t = homa_mem_zalloc(&e->mem, sizeof(*t));
+	if (t == NULL) {
+		e->stats.alloc_failures++;
+		return;
+	}
+	t->peer = peer;
+	t->id = id;
+	t->server_port = server_port;
+	t->expires = now + e->s.tombstone_ns;
+	peer->refs++;
+	peer->num_tombs++;
+	e->num_tombs++;
+	homa_list_insert_before(&e->tombs, &t->engine_link);
+	homa_list_insert_before(&peer->tombs, &t->peer_link);
+	b = tomb_bucket(e, peer, id);
+	t->hnext = e->tomb_buckets[b];
+	e->tomb_buckets[b] = t;
+	homa_timer_wake(e, now);
+}
+
+int homa_peer_tomb_find(const struct homa_engine *e, const struct homa_peer *peer,
+			uint64_t id)
+{
+	const struct homa_tomb *t;
+
+	if (e->tomb_nbuckets == 0)
+		return 0;
+	for (t = e->tomb_buckets[tomb_bucket(e, peer, id)]; t != NULL; t = t->hnext)
+		if (t->peer == peer && t->id == id)
+			return 1;
+	return 0;
+}
+
+void homa_peer_tomb_expire(struct homa_engine *e, uint64_t now)
+{
+	while (!homa_list_empty(&e->tombs)) {
+		struct homa_tomb *t =
+		    homa_container_of(e->tombs.next, struct homa_tomb, engine_link);
+
+		/* Tombstones are appended in time order, so the head expires first. */
+		if (now != UINT64_MAX && t->expires > now)
+			return;
+		tomb_free(e, t);
+	}
+}
+
+void homa_peer_tomb_drop_port(struct homa_engine *e, uint16_t server_port)
+{
+	struct homa_link *l = e->tombs.next;
+
+	while (l != &e->tombs) {
+		struct homa_tomb *t = homa_container_of(l, struct homa_tomb, engine_link);
+
+		l = l->next;
+		if (t->server_port == server_port)
+			tomb_free(e, t);
+	}
+}

@@ -1,0 +1,169 @@
+/*
+ * homa_timer.c - the once-per-tick work: loss detection, RESENDs, timeouts,
+ * NEED_ACK, tombstone expiry, FIFO grants and the cutoff recomputation
+ * (reference sections 4.5, 7, 8).
+ *
+ * Invariant: an RPC that is waiting for its peer counts silent_ticks, which
+ * any sign of life (DATA, GRANT, BUSY; RESEND at a server) resets. An RPC
+ * that is waiting for nobody but us - in service, ready for the application,
+ * granted bytes still to send, everything granted already received - does
+ * not count. The rules of section 7 then apply: from resend_ticks on, every
+ * resend_interval ticks, a RESEND per missing range (or RESEND(0, ALL) when
+ * nothing arrived); at timeout_ticks a client RPC fails with ETIMEDOUT and a
+ * server RPC is reclaimed.
+ *
+ * Deliberate differences from the reference:
+ *   - NEED_ACK (4.5) is sent request_ack_ticks after the response was fully
+ *     sent and then every resend_interval ticks, not every tick; after
+ *     need_ack_timeout_ticks without an answer the server reclaims the RPC
+ *     and keeps a tombstone (fixes 12.5). A RESEND or BUSY from the client
+ *     restarts the count.
+ *   - A server RPC waiting for grants for its response times out like any
+ *     silent RPC, so a dead client cannot pin it forever.
+ *   - RPCs stalled for receive buffers time out too (fix 12.8; see
+ *     homa_incoming.c).
+ *   - When no RPC is alive the tick stops: homa_engine_next_timeout() then
+ *     reports only tombstone expiry and the pacer, so an idle simulated host
+ *     costs no events. The size-mix recomputation runs on the first tick
+ *     after prio_interval_ns has passed.
+ */
+#include "homa_internal.h"
+
+#include "homa_peer.h"
+#include "homa_rpc.h"
+
+void homa_timer_wake(struct homa_engine *e, uint64_t now)
+{
+	if (!homa_engine_alive(e))
+		e->next_tick = now + e->s.tick_ns;
+}
+
+/* Server RPC whose response is all sent: NEED_ACK, then give up. */
+static void await_ack(struct homa_rpc *rpc, uint64_t now)
+{
+	const struct homa_settings *s = &rpc->sock->e->s;
+
+	rpc->ack_wait_ticks++;
+	if (rpc->ack_wait_ticks >= s->need_ack_timeout_ticks) {
+		rpc->sock->e->stats.need_ack_giveups++;
+		homa_rpc_end(rpc, now);
+		return;
+	}
+	if (rpc->ack_wait_ticks >= s->request_ack_ticks &&
+	    (rpc->ack_wait_ticks - s->request_ack_ticks) % s->resend_interval == 0)
+		homa_outgoing_simple(rpc, HOMA_PKT_NEED_ACK);
+}
+
+static void timeout(struct homa_rpc *rpc, uint64_t now)
+{
+	struct homa_engine *e = rpc->sock->e;
+
+	e->stats.rpc_timeouts++;
+	if (homa_rpc_is_client(rpc)) {
+		e->stats.client_rpc_timeouts++;
+		homa_rpc_fail(rpc, (rpc->flags & RPC_BUF_STALL) ? ENOMEM : ETIMEDOUT,
+			      now);
+	} else {
+		e->stats.server_rpc_timeouts++;
+		homa_rpc_end(rpc, now);
+	}
+}
+
+/* 1 if rpc is waiting on us, not on its peer, so silence means nothing. */
+static int our_turn(const struct homa_rpc *rpc)
+{
+	const struct homa_msgout *m = &rpc->out;
+	struct homa_gap first;
+
+	if (rpc->state == HOMA_RPC_INCOMING) {
+		if (rpc->flags & RPC_BUF_STALL || rpc->in.length < 0)
+			return 0;
+		return homa_msgin_missing(&rpc->in.gaps, rpc->in.grant.granted, &first,
+					  1) == 0;
+	}
+	return m->buf != NULL && m->next_xmit < m->granted &&
+	       m->next_xmit < (uint32_t)m->length;
+}
+
+static void timer_rpc(struct homa_rpc *rpc, uint64_t now)
+{
+	struct homa_engine *e = rpc->sock->e;
+	const struct homa_settings *s = &e->s;
+
+	if (rpc->state == HOMA_RPC_IN_SERVICE || rpc->error != 0 ||
+	    (rpc->flags & RPC_READY)) {
+		rpc->silent_ticks = 0;
+		return;
+	}
+	rpc->silent_ticks++;
+	if (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING &&
+	    rpc->out.next_xmit >= (uint32_t)rpc->out.length) {
+		await_ack(rpc, now);
+		return;
+	}
+	if (our_turn(rpc)) {
+		rpc->silent_ticks = 0;
+		return;
+	}
+	if (rpc->silent_ticks >= s->timeout_ticks) {
+		timeout(rpc, now);
+		return;
+	}
+	if (rpc->silent_ticks < s->resend_ticks || (rpc->flags & RPC_BUF_STALL) ||
+	    (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING))
+		return;
+	if ((rpc->silent_ticks - s->resend_ticks) % s->resend_interval == 0)
+		homa_incoming_request_resend(rpc, homa_control_prio(e), now);
+}
+
+static void timer_sock(struct homa_sock *sock, uint64_t now)
+{
+	struct homa_link *l = sock->rpcs.next;
+
+	while (l != &sock->rpcs) {
+		struct homa_rpc *rpc = homa_container_of(l, struct homa_rpc, sock_link);
+
+		/* Ending rpc unlinks it; nothing else on this list can go. */
+		l = l->next;
+		timer_rpc(rpc, now);
+	}
+}
+
+static void recompute_cutoffs(struct homa_engine *e, uint64_t now)
+{
+	uint32_t c[HOMA_MAX_PRIORITIES];
+
+	if (!e->s.prio_auto || now < e->next_prio_ns)
+		return;
+	e->next_prio_ns = now + e->s.prio_interval_ns;
+	if (homa_prio_compute(&e->hist, e->s.num_priorities, e->s.unsched_bytes,
+			      e->s.prio_min_messages, c) != 0)
+		return;
+	homa_prio_hist_reset(&e->hist);
+	c[0] = 0x7fffffff;
+	if (memcmp(c, e->cutoffs, sizeof(c)) == 0)
+		return;
+	memcpy(e->cutoffs, c, sizeof(c));
+	e->cutoff_version++;
+	if (e->cutoff_version == 0)
+		e->cutoff_version = 1;
+	e->max_sched_prio = homa_prio_max_sched(c, e->s.num_priorities);
+	homa_grant_set_max_sched_prio(&e->grant, e->max_sched_prio);
+	e->stats.cutoffs_recomputed++;
+}
+
+void homa_timer_tick(struct homa_engine *e, uint64_t now)
+{
+	struct homa_link *l = e->socks.next;
+
+	e->tick_count++;
+	while (l != &e->socks) {
+		struct homa_sock *s = homa_container_of(l, struct homa_sock, link);
+
+		l = l->next;
+		timer_sock(s, now);
+	}
+	homa_grant_tick(&e->grant, now);
+	homa_peer_tomb_expire(e, now);
+	recompute_cutoffs(e, now);
+}

@@ -1,0 +1,5 @@
+# The protocol engine, end to end through the back-to-back test network.
+set(HOMA_ENGINE_TEST_COMMON ${PROJECT_SOURCE_DIR}/tests/common/homa_testnet.c
+  ${PROJECT_SOURCE_DIR}/tests/common/homa_pktbuild.c)
+homa_add_test(BINARY engine SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_engine.c
+  ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
