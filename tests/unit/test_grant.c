@@ -555,6 +555,80 @@ static void test_fifo__waits_while_bound_would_be_exceeded(void **state)
 			 homa_grant_incoming_bound(&f->g));
 }
 
+static void test_fifo__clock_restarts_when_nobody_waits(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+	size_t n;
+
+	(void)state;
+	homa_grant_tick(&f->g, 0);	/* arms: due at 320000 */
+	homa_grant_tick(&f->g, 400000); /* due, nobody waiting: next at 720000 */
+	msg_init(&a, &peer_a, 500000, 900000, 10000);
+	homa_grant_check(&f->g, &a, 500000);
+	n = f->n;
+	homa_grant_tick(&f->g, 719999);
+	assert_int_equal(f->n, n);
+	assert_int_equal(f->g.fifo_grant_bytes, 0);
+	homa_grant_tick(&f->g, 720000);
+	assert_int_equal(f->g.fifo_grant_bytes, 50000);
+}
+
+static void test_fifo__grant_cut_at_length_makes_message_full(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	f->s.window = 10000;
+	msg_init(&a, &peer_a, 0, 30000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	homa_grant_tick(&f->g, 320000);
+	assert_int_equal(a.granted, 30000);
+	assert_int_equal(f->g.fifo_grant_bytes, 20000);
+	assert_int_equal(a.state, HOMA_GRANT_FULL);
+	assert_int_equal(homa_grant_num_grantable(&f->g), 0);
+}
+
+static void test_check__bytes_beyond_grant_count_nothing_incoming(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	f->s.window = 50000;
+	f->s.grant_fifo_fraction = 0;
+	msg_init(&a, &peer_a, 0, 900000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 40000);
+	/* A misbehaving sender sent past its grant. */
+	receive(f, &a, 70000, 1);
+	assert_int_equal(a.granted, 120000);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 50000);
+}
+
+static void test_check__removed_message_starts_afresh(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	f->s.window = 50000;
+	f->s.grant_fifo_fraction = 0;
+	msg_init(&a, &peer_a, 0, 900000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	homa_grant_remove(&f->g, &a, 1); /* e.g. stalled for buffers */
+	assert_int_equal(homa_grant_total_incoming(&f->g), 0);
+	homa_grant_check(&f->g, &a, 2);
+	/* Its earlier grant now counts as unscheduled: nothing new is due. */
+	assert_int_equal(a.granted, 50000);
+	assert_int_equal(a.base, 50000);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 0);
+	receive(f, &a, 20000, 3);
+	assert_int_equal(a.granted, 70000);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 20000);
+}
+
 static void test_destroy__forgets_all_rpcs(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -755,6 +829,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fifo__skips_unresponsive_sender),
     cmocka_unit_test(test_fifo__priority_clamped_with_one_level),
     cmocka_unit_test(test_fifo__waits_while_bound_would_be_exceeded),
+    cmocka_unit_test(test_fifo__clock_restarts_when_nobody_waits),
+    cmocka_unit_test(test_fifo__grant_cut_at_length_makes_message_full),
+    cmocka_unit_test(test_check__bytes_beyond_grant_count_nothing_incoming),
+    cmocka_unit_test(test_check__removed_message_starts_afresh),
     cmocka_unit_test(test_destroy__forgets_all_rpcs),
     cmocka_unit_test(test_invariant__incoming_bound_holds_over_random_walk),
 };
