@@ -102,6 +102,10 @@ void homa_incoming_grant_send(void *ctx, struct homa_grant_rpc *g, uint32_t offs
 
 	(void)ctx;
 	(void)now;
+	/* Ending a closing socket's RPCs frees headroom for its other RPCs, which
+	 * end a moment later: granting them would be noise. */
+	if (rpc->sock->shutdown)
+		return;
 	homa_wire_init(&pkt, HOMA_PKT_GRANT, rpc->sock->port, rpc->dport, rpc->id);
 	pkt.u.grant.offset = offset;
 	pkt.u.grant.priority = (uint8_t)priority;

@@ -97,7 +97,7 @@ static void cb_send(void *user, struct homa_sock *sock, const struct homa_endpoi
 		struct htn_pkt *q =
 		    make_pkt(h->index, to, priority, p->bytes, p->len, NULL, 0);
 
-		q->deliver_at = p->deliver_at;
+		q->deliver_at = p->deliver_at + delay;
 		enqueue(net, q);
 	}
 	enqueue(net, p);

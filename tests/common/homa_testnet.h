@@ -25,7 +25,7 @@
 enum htn_verdict {
 	HTN_PASS = 0,
 	HTN_DROP = 1,
-	HTN_DUP = 2,   /* deliver twice */
+	HTN_DUP = 2,   /* deliver twice, the copy *delay_ns later */
 	HTN_DELAY = 3, /* deliver *delay_ns later than normal */
 };
 

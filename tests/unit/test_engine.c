@@ -2,6 +2,7 @@
  * test_engine.c - end-to-end behaviour of the protocol engine, two or more
  * engines joined by the test network (tests/common/homa_testnet.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,11 +137,239 @@ static void test_rpc__unscheduled_boundary_sizes(void **state)
 	round_trip(1416, 1417);
 }
 
+/* ------------------------------------------------------------ faults */
+
+/* A hook that acts on the nth..(n+count-1)th packets of one type from one host. */
+struct fault {
+	uint8_t type;
+	int from;  /* -1: any */
+	int skip;  /* matching packets let through first */
+	int count; /* matching packets acted on */
+	enum htn_verdict verdict;
+	uint64_t delay_ns;
+	int32_t offset; /* DATA only: -1 any, else this offset only */
+	int seen, hit;
+};
+
+static enum htn_verdict fault_hook(void *ctx, struct htn *net, int from, int to,
+				   const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct fault *f = ctx;
+
+	(void)net;
+	(void)to;
+	if (pkt->common.type != f->type || (f->from >= 0 && from != f->from))
+		return HTN_PASS;
+	if (f->type == HOMA_PKT_DATA && f->offset >= 0 &&
+	    pkt->u.data.offset != (uint32_t)f->offset)
+		return HTN_PASS;
+	if (f->seen++ < f->skip || f->hit >= f->count)
+		return HTN_PASS;
+	f->hit++;
+	*delay_ns = f->delay_ns;
+	return f->verdict;
+}
+
+static void add_fault(struct fix *f, struct fault *flt)
+{
+	f->net->hook = fault_hook;
+	f->net->hook_ctx = flt;
+}
+
+static const struct homa_stats *stats(struct fix *f, int h)
+{
+	return homa_engine_stats(f->net->hosts[h].engine);
+}
+
+static void finish_idle(struct fix *f)
+{
+	htn_run_for(f->net, 500 * MS);
+	assert_int_equal(homa_engine_num_rpcs(f->net->hosts[0].engine), 0);
+	assert_int_equal(homa_engine_num_rpcs(f->net->hosts[1].engine), 0);
+}
+
+static void test_loss__lost_data_recovered_by_resend(void **state)
+{
+	struct fault flt = {HOMA_PKT_DATA, 0, 0, 1, HTN_DROP, 0, 2 * 1416, 0, 0};
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	add_fault(&f, &flt);
+	id = send_req(&f, 20000);
+	serve(&f, 20000, 100);
+	collect(&f, id, 100);
+	assert_int_equal(flt.hit, 1);
+	assert_true(stats(&f, 1)->tx_resend >= 1);
+	assert_true(stats(&f, 0)->tx_resent_packets >= 1);
+	assert_true(stats(&f, 1)->gaps_created >= 1);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+static void test_loss__lost_grant_recovered(void **state)
+{
+	struct fault flt = {HOMA_PKT_GRANT, 1, 0, 1, HTN_DROP, 0, -1, 0, 0};
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	add_fault(&f, &flt);
+	id = send_req(&f, 200000);
+	serve(&f, 200000, 10);
+	collect(&f, id, 10);
+	assert_int_equal(flt.hit, 1);
+	assert_true(stats(&f, 1)->tx_resend >= 1);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+static void test_loss__lost_request_restarts_via_rpc_unknown(void **state)
+{
+	struct fault flt = {HOMA_PKT_DATA, 0, 0, 1, HTN_DROP, 0, -1, 0, 0};
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	add_fault(&f, &flt);
+	id = send_req(&f, 500);
+	serve(&f, 500, 500);
+	collect(&f, id, 500);
+	assert_int_equal(stats(&f, 1)->tx_rpc_unknown, 1);
+	assert_int_equal(stats(&f, 0)->rpc_restarts, 1);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+static void test_loss__lost_response_recovered(void **state)
+{
+	struct fault flt = {HOMA_PKT_DATA, 1, 0, 1, HTN_DROP, 0, -1, 0, 0};
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	add_fault(&f, &flt);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100);
+	collect(&f, id, 100);
+	assert_int_equal(flt.hit, 1);
+	assert_true(stats(&f, 1)->tx_resent_packets >= 1);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+static void test_failure__server_dies_client_times_out(void **state)
+{
+	struct homa_recv_msg m;
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	f.net->hosts[1].dead = 1;
+	id = send_req(&f, 100);
+	assert_true(htn_run_until(f.net, readable, f.cli, 1000 * MS));
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), 0);
+	assert_int_equal(m.id, id);
+	assert_int_equal(m.error, ETIMEDOUT);
+	assert_int_equal(m.completion_cookie, 77);
+	assert_int_equal(stats(&f, 0)->client_rpc_timeouts, 1);
+	/* Around timeout_ticks of silence, not much more. */
+	assert_true(f.net->now >= 100 * MS && f.net->now <= 110 * MS);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[0].engine), 0);
+	htn_run_for(f.net, 10 * MS);
+	assert_int_equal(homa_engine_next_timeout(f.net->hosts[0].engine), UINT64_MAX);
+	fix_done(&f);
+}
+
+static int srv_idle(void *ctx)
+{
+	return homa_engine_num_rpcs(((struct fix *)ctx)->net->hosts[1].engine) == 0;
+}
+
+static void test_failure__client_dies_server_reclaims_after_need_ack(void **state)
+{
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, NULL);
+	send_req(&f, 100);
+	serve(&f, 100, 100);
+	f.net->hosts[0].dead = 1;
+	assert_true(htn_run_until(f.net, srv_idle, &f, f.net->now + 1000 * MS));
+	assert_int_equal(stats(&f, 1)->need_ack_giveups, 1);
+	assert_true(stats(&f, 1)->tx_need_ack >= 2);
+	/* Spaced by resend_interval, not one per tick. */
+	assert_true(stats(&f, 1)->tx_need_ack <= 25);
+	f.net->hosts[0].dead = 0;
+	fix_done(&f);
+}
+
+static void test_at_most_once__delayed_duplicate_request_not_run_twice(void **state)
+{
+	/* The copy of the request arrives long after the RPC completed and was acked. */
+	struct fault flt = {HOMA_PKT_DATA, 0, 0, 1, HTN_DUP, 50 * MS, -1, 0, 0};
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	add_fault(&f, &flt);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100);
+	collect(&f, id, 100);
+	htn_run_for(f.net, 20 * MS);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[1].engine), 0);
+	finish_idle(&f);
+	assert_int_equal(flt.hit, 1);
+	assert_int_equal(stats(&f, 1)->drop_tombstone, 1);
+	assert_int_equal(stats(&f, 1)->server_requests_done, 1);
+	assert_false(homa_sock_readable(f.srv->sock));
+	fix_done(&f);
+}
+
+static void test_at_most_once__tombstone_drops_late_copy(void **state)
+{
+	struct fix f;
+	uint64_t id;
+	uint8_t copy[256];
+	size_t n;
+
+	(void)state;
+	fix_init(&f, NULL);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100);
+	collect(&f, id, 100);
+	/* Let the ack reach the server (NEED_ACK round trip). */
+	htn_run_for(f.net, 20 * MS);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[1].engine), 0);
+	n = hpb_build_data(copy, sizeof(copy), homa_sock_port(f.cli->sock), SERVER_PORT,
+			   id, 100, 0, 100);
+	htn_inject(f.net, 0, 1, copy, n);
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(stats(&f, 1)->drop_tombstone, 1);
+	assert_false(homa_sock_readable(f.srv->sock));
+	assert_int_equal(stats(&f, 1)->server_requests_done, 1);
+	fix_done(&f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rpc__1_byte_each_way),
     cmocka_unit_test(test_rpc__100_bytes_each_way),
     cmocka_unit_test(test_rpc__1_mb_each_way_with_grants),
     cmocka_unit_test(test_rpc__unscheduled_boundary_sizes),
+    cmocka_unit_test(test_loss__lost_data_recovered_by_resend),
+    cmocka_unit_test(test_loss__lost_grant_recovered),
+    cmocka_unit_test(test_loss__lost_request_restarts_via_rpc_unknown),
+    cmocka_unit_test(test_loss__lost_response_recovered),
+    cmocka_unit_test(test_failure__server_dies_client_times_out),
+    cmocka_unit_test(test_failure__client_dies_server_reclaims_after_need_ack),
+    cmocka_unit_test(test_at_most_once__delayed_duplicate_request_not_run_twice),
+    cmocka_unit_test(test_at_most_once__tombstone_drops_late_copy),
 };
 
 HOMA_TEST_MAIN(tests)
