@@ -139,7 +139,8 @@ int homa_msgin_add(struct homa_msgin *m, struct homa_mem *mem, uint32_t start,
 		return err;
 
 	fresh = overlap_bytes(m, lo, hi, start, end);
-	replace_run(m, lo, hi, piece, k);
+	if (hi > lo) /* else nothing to replace, and gaps may still be NULL */
+		replace_run(m, lo, hi, piece, k);
 	if (end > m->recv_end) {
 		uint32_t from = new_gap ? start : m->recv_end;
 
