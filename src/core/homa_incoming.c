@@ -387,8 +387,9 @@ static void handle_resend(struct in_ctx *c)
 		reply_simple(c, HOMA_PKT_RPC_UNKNOWN);
 		return;
 	}
+	/* A server sending its response hears from its client only this way. */
 	rpc->ack_wait_ticks = 0;
-	if (!homa_rpc_is_client(rpc))
+	if (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING)
 		rpc->silent_ticks = 0;
 	if (rpc->out.buf == NULL ||
 	    (!homa_rpc_is_client(rpc) && rpc->state != HOMA_RPC_OUTGOING)) {

@@ -357,6 +357,290 @@ static void test_at_most_once__tombstone_drops_late_copy(void **state)
 	fix_done(&f);
 }
 
+/* ------------------------------------------------------------- demux */
+
+static void test_demux__response_from_wrong_peer_dropped(void **state)
+{
+	struct fix f;
+	uint8_t pkt[256];
+	size_t n;
+	uint64_t id;
+
+	(void)state;
+	f.net = htn_new(3, NULL, 1000, 25000);
+	f.cli = htn_sock(f.net, 0, 0, 64);
+	f.srv = htn_sock(f.net, 1, SERVER_PORT, 64);
+	f.srv_ep = htn_endpoint(f.net, 1, f.srv);
+	f.net->hosts[1].dead = 1; /* the real server stays silent */
+	id = send_req(&f, 100);
+	htn_run_for(f.net, 1 * MS);
+	/* Host 2 answers with the right id and port: not where the request went. */
+	n = hpb_build_data(pkt, sizeof(pkt), SERVER_PORT, homa_sock_port(f.cli->sock),
+			   id | 1, 100, 0, 100);
+	htn_inject(f.net, 2, 0, pkt, n);
+	/* So does the right host from the wrong port. */
+	n = hpb_build_data(pkt, sizeof(pkt), SERVER_PORT + 1, homa_sock_port(f.cli->sock),
+			   id | 1, 100, 0, 100);
+	htn_inject(f.net, 1, 0, pkt, n);
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(stats(&f, 0)->drop_wrong_peer, 2);
+	assert_false(homa_sock_readable(f.cli->sock));
+	f.net->hosts[1].dead = 0;
+	fix_done(&f);
+}
+
+static void test_demux__request_to_non_server_socket_dropped(void **state)
+{
+	struct fix f;
+	struct htn_sock *plain;
+	uint8_t pkt[256];
+	size_t n;
+
+	(void)state;
+	fix_init(&f, NULL);
+	plain = htn_sock(f.net, 1, 0, 64);
+	n = hpb_build_data(pkt, sizeof(pkt), homa_sock_port(f.cli->sock),
+			   homa_sock_port(plain->sock), 1000, 100, 0, 100);
+	htn_inject(f.net, 0, 1, pkt, n);
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(stats(&f, 1)->drop_not_server, 1);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[1].engine), 0);
+	/* Once it is a server, the same request is accepted. */
+	assert_int_equal(homa_sock_set_server(plain->sock, 1), 0);
+	htn_inject(f.net, 0, 1, pkt, n);
+	htn_run_for(f.net, 1 * MS);
+	assert_true(homa_sock_readable(plain->sock));
+	fix_done(&f);
+}
+
+static void test_demux__wrong_parity_and_unknown_port_dropped(void **state)
+{
+	struct fix f;
+	struct homa_packet p;
+	uint8_t buf[256];
+	size_t n;
+	uint16_t cport;
+
+	(void)state;
+	fix_init(&f, NULL);
+	cport = homa_sock_port(f.cli->sock);
+	/* An ACK must come from a client: sender id odd means it came from a server. */
+	hpb_ack(&p, cport, SERVER_PORT, 1001, NULL, 0);
+	n = hpb_encode(&p, NULL, 0, buf, sizeof(buf));
+	htn_inject(f.net, 0, 1, buf, n);
+	/* A NEED_ACK must come from a server. */
+	hpb_need_ack(&p, SERVER_PORT, cport, 1000);
+	n = hpb_encode(&p, NULL, 0, buf, sizeof(buf));
+	htn_inject(f.net, 1, 0, buf, n);
+	/* Nobody listens on port 4242. */
+	n = hpb_build_data(buf, sizeof(buf), cport, 4242, 1000, 100, 0, 100);
+	htn_inject(f.net, 0, 1, buf, n);
+	/* Too short to be anything. */
+	htn_inject(f.net, 0, 1, buf, 10);
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(stats(&f, 1)->drop_bad_id_parity, 1);
+	assert_int_equal(stats(&f, 0)->drop_bad_id_parity, 1);
+	assert_int_equal(stats(&f, 1)->drop_no_socket, 1);
+	assert_int_equal(stats(&f, 1)->drop_too_short, 1);
+	fix_done(&f);
+}
+
+static void test_demux__length_change_dropped(void **state)
+{
+	struct fix f;
+	uint8_t buf[2048];
+	size_t n;
+	uint16_t cport;
+
+	(void)state;
+	fix_init(&f, NULL);
+	cport = homa_sock_port(f.cli->sock);
+	n = hpb_build_data(buf, sizeof(buf), cport, SERVER_PORT, 1000, 3000, 0, 1000);
+	htn_inject(f.net, 0, 1, buf, n);
+	n = hpb_build_data(buf, sizeof(buf), cport, SERVER_PORT, 1000, 5000, 1000, 1000);
+	htn_inject(f.net, 0, 1, buf, n);
+	n = hpb_build_data(buf, sizeof(buf), cport, SERVER_PORT, 1000, 3000, 0, 1000);
+	htn_inject(f.net, 0, 1, buf, n);
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(stats(&f, 1)->drop_length_changed, 1);
+	assert_int_equal(stats(&f, 1)->drop_duplicate_data, 1);
+	f.net->hosts[0].dead = 1;
+	fix_done(&f);
+}
+
+/* ----------------------------------------------------------- private */
+
+static void test_private__only_recv_by_id_returns_it(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m;
+	uint8_t b[100];
+	struct homa_iov iov = {b, sizeof(b)};
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	hpb_pattern_fill(b, 0, sizeof(b));
+	assert_int_equal(homa_sock_send_request(f.cli->sock, &f.srv_ep, &iov, 1, 5,
+						HOMA_SENDMSG_PRIVATE, 0, &id),
+			 0);
+	serve(&f, 100, 100);
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(f.cli->private_ready, 1);
+	assert_int_equal(f.cli->last_private_id, id);
+	assert_int_equal(f.cli->ready_calls, 0);
+	assert_false(homa_sock_readable(f.cli->sock));
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), -EAGAIN);
+	assert_int_equal(homa_sock_recv(f.cli->sock, id + 2, f.net->now, &m), -EINVAL);
+	assert_string_not_equal(homa_sock_error_msg(f.cli->sock), "");
+	assert_int_equal(htn_recv(f.net, f.cli, id, &m, NULL, 0), 0);
+	assert_int_equal(m.id, id);
+	assert_int_equal(m.completion_cookie, 5);
+	assert_int_equal(m.length, 100);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+/* ------------------------------------------------------------- abort */
+
+static void test_abort__without_error_rpc_vanishes(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	f.net->hosts[1].dead = 1;
+	id = send_req(&f, 100);
+	assert_int_equal(homa_sock_abort(f.cli->sock, id, 0, f.net->now), 0);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[0].engine), 0);
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), -EAGAIN);
+	assert_int_equal(homa_sock_abort(f.cli->sock, id, 0, f.net->now), -EINVAL);
+	assert_int_equal(stats(&f, 0)->rpc_aborts, 1);
+	fix_done(&f);
+}
+
+static void test_abort__with_error_completes_every_client_rpc(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m;
+	uint64_t a, b;
+
+	(void)state;
+	fix_init(&f, NULL);
+	f.net->hosts[1].dead = 1;
+	a = send_req(&f, 100);
+	b = send_req(&f, 100);
+	assert_int_equal(homa_sock_abort(f.cli->sock, 0, ECANCELED, f.net->now), 0);
+	assert_int_equal(f.cli->ready_calls, 2);
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), 0);
+	assert_int_equal(m.id, a);
+	assert_int_equal(m.error, ECANCELED);
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), 0);
+	assert_int_equal(m.id, b);
+	assert_int_equal(m.error, ECANCELED);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[0].engine), 0);
+	fix_done(&f);
+}
+
+/* ----------------------------------------------------------- buffers */
+
+static void test_buffers__pool_exhaustion_stalls_then_restarts(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m1, m2;
+	struct homa_rpc_info info[4];
+	struct homa_sock_info si;
+	size_t count;
+
+	(void)state;
+	f.net = htn_new(2, NULL, 1000, 25000);
+	f.cli = htn_sock(f.net, 0, 0, 64);
+	f.srv = htn_sock(f.net, 1, SERVER_PORT, 17); /* room for one 1 MB message */
+	f.srv_ep = htn_endpoint(f.net, 1, f.srv);
+	send_req(&f, 1000000);
+	send_req(&f, 1000000);
+	assert_true(htn_run_until(f.net, readable, f.srv, 500 * MS));
+	htn_run_for(f.net, 5 * MS);
+	assert_int_equal(stats(&f, 1)->buffer_alloc_failures, 1);
+	assert_true(stats(&f, 1)->drop_no_buffers >= 1);
+	homa_sock_get_info(f.srv->sock, &si, info, 4, &count);
+	assert_int_equal(count, 2);
+	assert_true((info[0].flags | info[1].flags) & HOMA_RPC_BUF_STALL);
+	/* Taking the first message and returning its bpages restarts the second. */
+	assert_int_equal(homa_sock_recv(f.srv->sock, 0, f.net->now, &m1), 0);
+	assert_int_equal(
+	    homa_sock_release_bpages(f.srv->sock, m1.bpage_offsets, m1.num_bpages), 0);
+	assert_int_equal(stats(&f, 1)->buffer_stall_restarts, 1);
+	assert_true(htn_run_until(f.net, readable, f.srv, f.net->now + 500 * MS));
+	assert_int_equal(htn_recv(f.net, f.srv, 0, &m2, NULL, 0), 0);
+	assert_int_equal(m2.length, 1000000);
+	assert_int_not_equal(m1.id, m2.id);
+	f.net->hosts[0].dead = 1;
+	fix_done(&f);
+}
+
+static void test_buffers__stalled_rpc_eventually_times_out(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m1;
+	size_t count;
+
+	(void)state;
+	f.net = htn_new(2, NULL, 1000, 25000);
+	f.cli = htn_sock(f.net, 0, 0, 64);
+	f.srv = htn_sock(f.net, 1, SERVER_PORT, 17);
+	f.srv_ep = htn_endpoint(f.net, 1, f.srv);
+	send_req(&f, 1000000);
+	send_req(&f, 1000000);
+	assert_true(htn_run_until(f.net, readable, f.srv, 500 * MS));
+	/* The application holds the first message's bpages forever. */
+	assert_int_equal(homa_sock_recv(f.srv->sock, 0, f.net->now, &m1), 0);
+	htn_run_for(f.net, 150 * MS);
+	/* The stalled request was reclaimed; its client restarted it. */
+	assert_int_equal(stats(&f, 1)->server_rpc_timeouts, 1);
+	assert_int_equal(stats(&f, 0)->rpc_restarts, 1);
+	homa_sock_get_info(f.srv->sock, NULL, NULL, 0, &count);
+	assert_int_equal(count, 2);
+	f.net->hosts[0].dead = 1;
+	fix_done(&f);
+}
+
+/* ------------------------------------------------------- send memory */
+
+static void test_wmem__full_returns_eagain_then_writable(void **state)
+{
+	struct homa_settings s;
+	struct fix f;
+	uint64_t id;
+	uint8_t b[60000];
+	struct homa_iov iov = {b, sizeof(b)};
+	struct homa_recv_msg m;
+
+	(void)state;
+	homa_settings_default(&s);
+	s.wmem_max = 100000;
+	fix_init(&f, &s);
+	hpb_pattern_fill(b, 0, sizeof(b));
+	assert_int_equal(
+	    homa_sock_send_request(f.cli->sock, &f.srv_ep, &iov, 1, 0, 0, 0, &id), 0);
+	assert_int_equal(
+	    homa_sock_send_request(f.cli->sock, &f.srv_ep, &iov, 1, 0, 0, 0, &id),
+	    -EAGAIN);
+	assert_int_equal(stats(&f, 0)->send_memory_full, 1);
+	assert_int_equal(f.cli->writable_calls, 0);
+	serve(&f, 60000, 10);
+	assert_true(htn_run_until(f.net, readable, f.cli, f.net->now + 500 * MS));
+	assert_int_equal(htn_recv(f.net, f.cli, 0, &m, NULL, 0), 0);
+	assert_int_equal(f.cli->writable_calls, 1);
+	assert_true(homa_sock_writable(f.cli->sock));
+	assert_int_equal(
+	    homa_sock_send_request(f.cli->sock, &f.srv_ep, &iov, 1, 0, 0, 0, &id), 0);
+	f.net->hosts[1].dead = 1;
+	fix_done(&f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rpc__1_byte_each_way),
     cmocka_unit_test(test_rpc__100_bytes_each_way),
@@ -370,6 +654,16 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_failure__client_dies_server_reclaims_after_need_ack),
     cmocka_unit_test(test_at_most_once__delayed_duplicate_request_not_run_twice),
     cmocka_unit_test(test_at_most_once__tombstone_drops_late_copy),
+    cmocka_unit_test(test_demux__response_from_wrong_peer_dropped),
+    cmocka_unit_test(test_demux__request_to_non_server_socket_dropped),
+    cmocka_unit_test(test_demux__wrong_parity_and_unknown_port_dropped),
+    cmocka_unit_test(test_demux__length_change_dropped),
+    cmocka_unit_test(test_private__only_recv_by_id_returns_it),
+    cmocka_unit_test(test_abort__without_error_rpc_vanishes),
+    cmocka_unit_test(test_abort__with_error_completes_every_client_rpc),
+    cmocka_unit_test(test_buffers__pool_exhaustion_stalls_then_restarts),
+    cmocka_unit_test(test_buffers__stalled_rpc_eventually_times_out),
+    cmocka_unit_test(test_wmem__full_returns_eagain_then_writable),
 };
 
 HOMA_TEST_MAIN(tests)
