@@ -1,0 +1,121 @@
+/*
+ * homa_rt.h - internals of the Linux runtime (libhoma) shared by src/rt.
+ *
+ * The runtime wraps the sans-I/O engine (homa_core.h) with real sockets:
+ * homa_rt.c owns the process-wide state (engine, lock, background thread,
+ * engine callbacks), homa_rt_carrier.c the UDP and raw-IP sockets and their
+ * batched I/O, homa_rt_socket.c and homa_rt_recv.c the public calls.
+ *
+ * Locking: rt->lock guards the engine, every core socket and every field
+ * marked "lock" below. Fields marked "atomic" are read without it by the
+ * polling loops, which must not take the lock unless there is work.
+ */
+#ifndef HOMA_RT_H
+#define HOMA_RT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "homa/homa.h"
+
+/* Packets read by one recvmmsg() call. */
+#define HOMA_RT_RX_BATCH 16
+/* Size of each receive buffer: the largest datagram (or GRO batch). */
+#define HOMA_RT_RX_BUF 65536
+
+struct homa_socket {
+	struct homa_sock *core; /* lock */
+	int family;		/* AF_INET or AF_INET6 */
+	int carrier;		/* enum homa_carrier */
+	int fd;			/* the UDP or raw socket */
+	uint16_t port;		/* lock: current Homa port (mirrors the core) */
+	int cur_tos;		/* lock: TOS/TCLASS last set on fd, -1 = unset */
+	uint64_t serial;	/* identifies the socket in the bg epoll set */
+
+	/* Waiting. */
+	int wait_epfd;			/* fd + wake_efd, for sleeping receivers */
+	int wake_efd;			/* semaphore eventfd: "recheck" for sleepers */
+	int ready_efd;			/* homa_fd(): readable iff a message is ready */
+	int ready_state;		/* lock: ready_efd currently signalled */
+	atomic_int waiters;		/* threads inside homa_recv's wait loop */
+	int sleepers;			/* lock: of which sleeping in epoll_wait */
+	atomic_uint_fast64_t ready_gen; /* bumped by the ready callback */
+	atomic_uint_fast64_t last_wait_ns; /* when a receiver last left its loop */
+	int bg_armed;			   /* lock: fd is in the bg epoll set */
+	atomic_int shut;		   /* homa_shutdown() was called */
+
+	/* Settings. */
+	atomic_int nonblock;
+	atomic_uint_fast64_t rcvtimeo_us;
+
+	/* Receive region. */
+	uint8_t *region;   /* lock */
+	size_t region_len; /* lock */
+	int region_owned;  /* lock: mmap'ed by us, munmap at close */
+
+	char errmsg[128];	  /* last error text */
+	struct homa_socket *next; /* lock: rt->socks list */
+};
+
+/* The process-wide runtime. */
+struct homa_rt {
+	pthread_mutex_t lock;
+	struct homa_engine *engine;	   /* lock */
+	struct homa_config cfg;		   /* read-only after init */
+	struct homa_socket *socks;	   /* lock */
+	int nsocks;			   /* lock */
+	uint64_t next_serial;		   /* lock */
+	atomic_uint_fast64_t next_timeout; /* cached homa_engine_next_timeout() */
+	uint64_t timer_armed_at;	   /* lock: deadline programmed in timerfd */
+
+	pthread_t bg;
+	int bg_epfd;
+	int bg_timerfd;
+	int bg_stop_efd;
+	atomic_int bg_stop;
+	pthread_cond_t writable_cv; /* broadcast by callbacks.writable, shutdown */
+
+	uint64_t rng;		    /* lock: loss-injection generator */
+	struct homa_rt_stats stats; /* lock */
+};
+
+/* The runtime, or NULL before homa_init(). */
+extern struct homa_rt *homa_rt_global;
+
+/* homa_rt.c */
+uint64_t homa_rt_now(void);
+struct homa_rt *homa_rt_get(int *err);
+void homa_rt_after_engine(struct homa_rt *rt);
+void homa_rt_sync_ready(struct homa_socket *s);
+void homa_rt_bg_watch(struct homa_rt *rt, struct homa_socket *s, int arm);
+void homa_rt_bg_unwatch(struct homa_rt *rt, struct homa_socket *s);
+int homa_rt_drop(struct homa_rt *rt, double fraction);
+int homa_rt_mtu_default(void);
+
+/* homa_rt_carrier.c */
+int homa_rt_carrier_open(int family, int carrier, uint16_t port, int use_gro);
+int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port);
+void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
+			  const struct homa_endpoint *dst, int priority,
+			  const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
+			  size_t payload_len);
+/* A batch of received packets, read without the lock, input with it. */
+struct homa_rt_rxbatch;
+struct homa_rt_rxbatch *homa_rt_rxbatch_get(void);
+int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b);
+void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
+		      struct homa_rt_rxbatch *b, int n, uint64_t now);
+int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches);
+void homa_rt_addr_to_sockaddr(const struct homa_endpoint *ep, int family,
+			      union homa_sockaddr *out, socklen_t *len);
+int homa_rt_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family,
+			   struct homa_endpoint *ep);
+
+/* homa_rt_socket.c */
+int homa_rt_set_err(struct homa_socket *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int homa_rt_core_err(struct homa_socket *s, int err, const char *what);
+int homa_rt_ensure_rcvbuf(struct homa_rt *rt, struct homa_socket *s);
+
+#endif /* HOMA_RT_H */

@@ -1,0 +1,431 @@
+/*
+ * homa_rt_carrier.c - moving Homa packets over real sockets.
+ *
+ * UDP carrier: each Homa socket owns one UDP socket bound to its Homa port;
+ * a Homa packet is one datagram payload, byte for byte. The UDP source port
+ * carries no meaning (the Homa header has the real one), so packets that
+ * belong to no socket may leave through any socket of a suitable family.
+ *
+ * Raw carrier: each Homa socket owns one raw IP socket of protocol 146. The
+ * kernel hands every protocol-146 packet to every such socket, so each gets
+ * a classic BPF filter accepting only its destination port (bytes 2-3 of
+ * the Homa header; IPv4 raw sockets see the IP header first, whose length
+ * the filter reads from IHL). The kernel filters; user space never sees
+ * other sockets' traffic.
+ *
+ * Receiving is split in two so that polling threads can read without the
+ * engine lock: homa_rt_rx_read() fills a per-thread batch with one
+ * recvmmsg(), homa_rt_rx_input() (lock held) feeds it to the engine.
+ * Large messages need no segmentation offload on loopback (64 KB packets);
+ * UDP GRO is enabled so coalesced batches from a real NIC are split here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/filter.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "homa_rt.h"
+
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+/* Socket buffers big enough for a window of 64 KB packets from many peers. */
+#define HOMA_RT_SOCKBUF (16 << 20)
+
+/* ------------------------------------------------------------ addresses */
+
+void homa_rt_addr_to_sockaddr(const struct homa_endpoint *ep, int family,
+			      union homa_sockaddr *out, socklen_t *len)
+{
+	uint32_t v4;
+
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET && homa_addr_is_ipv4(&ep->addr, &v4)) {
+		out->in4.sin_family = AF_INET;
+		out->in4.sin_port = htons(ep->port);
+		out->in4.sin_addr.s_addr = htonl(v4);
+		*len = sizeof(out->in4);
+		return;
+	}
+	out->in6.sin6_family = AF_INET6;
+	out->in6.sin6_port = htons(ep->port);
+	memcpy(&out->in6.sin6_addr, ep->addr.bytes, 16);
+	*len = sizeof(out->in6);
+}
+
+int homa_rt_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family,
+			   struct homa_endpoint *ep)
+{
+	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family != family)
+		return -EAFNOSUPPORT;
+	if (family == AF_INET) {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+
+		if (len < (socklen_t)sizeof(*in4))
+			return -EINVAL;
+		homa_addr_from_ipv4(&ep->addr, ntohl(in4->sin_addr.s_addr));
+		ep->port = ntohs(in4->sin_port);
+		return 0;
+	}
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+	if (len < (socklen_t)sizeof(*in6))
+		return -EINVAL;
+	memcpy(ep->addr.bytes, &in6->sin6_addr, 16);
+	ep->port = ntohs(in6->sin6_port);
+	return 0;
+}
+
+/* ------------------------------------------------------------ opening */
+
+static void set_bufsize(int fd)
+{
+	int sz = HOMA_RT_SOCKBUF;
+
+	/* FORCE variants pass rmem_max/wmem_max when we are privileged. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
+static int attach_port_filter(int fd, int family, uint16_t port)
+{
+	struct sock_filter v4[] = {
+	    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = IP header length */
+	    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),  /* A = Homa dport */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0x40000),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_filter v6[] = {
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 2),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0x40000),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog;
+
+	if (family == AF_INET) {
+		prog.len = sizeof(v4) / sizeof(v4[0]);
+		prog.filter = v4;
+	} else {
+		prog.len = sizeof(v6) / sizeof(v6[0]);
+		prog.filter = v6;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int open_raw(int family, uint16_t port)
+{
+	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, HOMA_IPPROTO);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	set_bufsize(fd);
+	err = attach_port_filter(fd, family, port);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int bind_udp(int fd, int family, uint16_t port)
+{
+	union homa_sockaddr a;
+	socklen_t len;
+	int off = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (family == AF_INET) {
+		a.in4.sin_family = AF_INET;
+		a.in4.sin_port = htons(port);
+		a.in4.sin_addr.s_addr = htonl(INADDR_ANY);
+		len = sizeof(a.in4);
+	} else {
+		/* Dual stack, so an AF_INET6 socket reaches v4-mapped peers. */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		a.in6.sin6_family = AF_INET6;
+		a.in6.sin6_port = htons(port);
+		a.in6.sin6_addr = in6addr_any;
+		len = sizeof(a.in6);
+	}
+	return bind(fd, &a.sa, len) < 0 ? -errno : 0;
+}
+
+static int open_udp(int family, uint16_t port, int use_gro)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	int one = 1, err;
+
+	if (fd < 0)
+		return -errno;
+	err = bind_udp(fd, family, port);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	set_bufsize(fd);
+	if (use_gro)
+		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	return fd;
+}
+
+int homa_rt_carrier_open(int family, int carrier, uint16_t port, int use_gro)
+{
+	if (carrier == HOMA_CARRIER_RAW)
+		return open_raw(family, port);
+	return open_udp(family, port, use_gro);
+}
+
+int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port)
+{
+	if (s->carrier == HOMA_CARRIER_RAW) {
+		int err = attach_port_filter(s->fd, s->family, port);
+
+		return err ? err : s->fd;
+	}
+	return open_udp(s->family, port, homa_rt_global->cfg.use_gso);
+}
+
+/* ------------------------------------------------------------ sending */
+
+/* A socket that can reach dst when the engine sends on behalf of no socket. */
+static struct homa_socket *fallback_socket(struct homa_rt *rt,
+					   const struct homa_endpoint *dst)
+{
+	int v4 = homa_addr_is_ipv4(&dst->addr, NULL);
+	struct homa_socket *s;
+
+	for (s = rt->socks; s; s = s->next) {
+		if (atomic_load(&s->shut))
+			continue;
+		if (s->family == AF_INET ? v4 : (!v4 || s->carrier == HOMA_CARRIER_UDP))
+			return s;
+	}
+	return NULL;
+}
+
+/* Sets the DSCP class bits for priority level; cached so that a run of
+ * packets at one level costs no system call. */
+static void set_priority(struct homa_socket *s, int priority)
+{
+	int tos = (priority & 7) << 5;
+
+	if (tos == s->cur_tos)
+		return;
+	if (s->family == AF_INET6)
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	if (s->family == AF_INET || s->carrier == HOMA_CARRIER_UDP)
+		setsockopt(s->fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	s->cur_tos = tos;
+}
+
+void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
+			  const struct homa_endpoint *dst, int priority,
+			  const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
+			  size_t payload_len)
+{
+	struct iovec iov[2] = {{(void *)hdr, hdr_len}, {(void *)payload, payload_len}};
+	union homa_sockaddr to;
+	struct msghdr msg;
+
+	if (!s)
+		s = fallback_socket(rt, dst);
+	if (!s || (s->family == AF_INET && !homa_addr_is_ipv4(&dst->addr, NULL))) {
+		rt->stats.tx_errors++;
+		return;
+	}
+	homa_rt_addr_to_sockaddr(dst, s->family, &to, &msg.msg_namelen);
+	/* Raw sockets take no port; UDP goes to the Homa destination port. */
+	if (s->carrier == HOMA_CARRIER_RAW)
+		to.in6.sin6_port = 0;
+	else if (hdr_len >= 4)
+		to.in6.sin6_port = htons((uint16_t)(hdr[2] << 8 | hdr[3]));
+	set_priority(s, priority);
+	msg.msg_name = &to;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = payload_len ? 2 : 1;
+	msg.msg_control = NULL;
+	msg.msg_controllen = 0;
+	msg.msg_flags = 0;
+	rt->stats.tx_syscalls++;
+	if (sendmsg(s->fd, &msg, 0) < 0) {
+		rt->stats.tx_errors++;
+		return;
+	}
+	rt->stats.tx_packets++;
+}
+
+/* ------------------------------------------------------------ receiving */
+
+struct homa_rt_rxbatch {
+	struct mmsghdr msgs[HOMA_RT_RX_BATCH];
+	struct iovec iov[HOMA_RT_RX_BATCH];
+	union homa_sockaddr src[HOMA_RT_RX_BATCH];
+	uint64_t ctrl[HOMA_RT_RX_BATCH][8]; /* cmsg space for UDP_GRO */
+	uint8_t *buf;
+};
+
+static pthread_key_t rxbatch_key;
+static pthread_once_t rxbatch_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct homa_rt_rxbatch *rxbatch_tl;
+
+static void rxbatch_free(void *p)
+{
+	struct homa_rt_rxbatch *b = p;
+
+	free(b->buf);
+	free(b);
+}
+
+static void rxbatch_key_init(void)
+{
+	pthread_key_create(&rxbatch_key, rxbatch_free);
+}
+
+/* This thread's receive batch (about 1 MB, freed when the thread exits). */
+struct homa_rt_rxbatch *homa_rt_rxbatch_get(void)
+{
+	struct homa_rt_rxbatch *b = rxbatch_tl;
+
+	if (b)
+		return b;
+	pthread_once(&rxbatch_once, rxbatch_key_init);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->buf = malloc((size_t)HOMA_RT_RX_BATCH * HOMA_RT_RX_BUF);
+	if (!b->buf) {
+		free(b);
+		return NULL;
+	}
+	pthread_setspecific(rxbatch_key, b);
+	rxbatch_tl = b;
+	return b;
+}
+
+int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
+{
+	int n;
+
+	for (int i = 0; i < HOMA_RT_RX_BATCH; i++) {
+		struct msghdr *m = &b->msgs[i].msg_hdr;
+
+		b->iov[i].iov_base = b->buf + (size_t)i * HOMA_RT_RX_BUF;
+		b->iov[i].iov_len = HOMA_RT_RX_BUF;
+		m->msg_name = &b->src[i];
+		m->msg_namelen = sizeof(b->src[i]);
+		m->msg_iov = &b->iov[i];
+		m->msg_iovlen = 1;
+		m->msg_control = b->ctrl[i];
+		m->msg_controllen = sizeof(b->ctrl[i]);
+		m->msg_flags = 0;
+	}
+	n = recvmmsg(s->fd, b->msgs, HOMA_RT_RX_BATCH, MSG_DONTWAIT, NULL);
+	return n < 0 ? 0 : n;
+}
+
+/* The GRO segment size of a received datagram, 0 if it is one packet. */
+static int gro_size(struct msghdr *m)
+{
+	struct cmsghdr *c;
+	int seg;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			return seg;
+		}
+	}
+	return 0;
+}
+
+static void input_one(struct homa_rt *rt, const struct homa_addr *src, const uint8_t *p,
+		      size_t len, uint64_t now)
+{
+	if (homa_rt_drop(rt, rt->cfg.drop_recv)) {
+		rt->stats.drop_recv++;
+		return;
+	}
+	rt->stats.rx_packets++;
+	homa_engine_input(rt->engine, src, p, len, now);
+}
+
+static void src_addr(const union homa_sockaddr *sa, struct homa_addr *out)
+{
+	if (sa->sa.sa_family == AF_INET)
+		homa_addr_from_ipv4(out, ntohl(sa->in4.sin_addr.s_addr));
+	else
+		memcpy(out->bytes, &sa->in6.sin6_addr, 16);
+}
+
+/* Feeds one datagram (possibly a GRO batch, or led by an IPv4 header). */
+static void input_datagram(struct homa_rt *rt, struct homa_socket *s, struct mmsghdr *mm,
+			   const uint8_t *p, uint64_t now)
+{
+	size_t len = mm->msg_len;
+	struct homa_addr src;
+	size_t seg;
+
+	src_addr(mm->msg_hdr.msg_name, &src);
+	if (s->carrier == HOMA_CARRIER_RAW && s->family == AF_INET) {
+		size_t ihl = len ? (size_t)(p[0] & 0xf) * 4 : 0;
+
+		if (ihl < 20 || ihl > len)
+			return;
+		p += ihl;
+		len -= ihl;
+	}
+	seg = s->carrier == HOMA_CARRIER_UDP ? (size_t)gro_size(&mm->msg_hdr) : 0;
+	if (!seg || seg >= len) {
+		input_one(rt, &src, p, len, now);
+		return;
+	}
+	for (size_t off = 0; off < len; off += seg) {
+		rt->stats.rx_gro_packets++;
+		input_one(rt, &src, p + off, len - off < seg ? len - off : seg, now);
+	}
+}
+
+void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
+		      struct homa_rt_rxbatch *b, int n, uint64_t now)
+{
+	if (n <= 0)
+		return;
+	rt->stats.rx_syscalls++;
+	for (int i = 0; i < n; i++)
+		input_datagram(rt, s, &b->msgs[i], b->iov[i].iov_base, now);
+	homa_rt_after_engine(rt);
+}
+
+int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches)
+{
+	struct homa_rt_rxbatch *b = homa_rt_rxbatch_get();
+	int total = 0;
+
+	if (!b)
+		return 0;
+	for (int i = 0; i < max_batches; i++) {
+		int n = homa_rt_rx_read(s, b);
+
+		homa_rt_rx_input(rt, s, b, n, homa_rt_now());
+		total += n;
+		if (n < HOMA_RT_RX_BATCH)
+			break;
+	}
+	return total;
+}

@@ -1,0 +1,223 @@
+/*
+ * homa_rt_recv.c - homa_recv(): the fast path.
+ *
+ * A receiver does its own I/O: it reads its socket's packets with
+ * recvmmsg(MSG_DONTWAIT) WITHOUT the engine lock, and takes the lock only
+ * when it got packets, when the ready callback signalled something new
+ * (ready_gen), or when a timer is due. That keeps a spinning receiver from
+ * starving sender threads of the lock, and one 100-byte round trip costs two
+ * system calls on each side, as with raw UDP.
+ *
+ * After poll_usecs of nothing, it sleeps in epoll_wait() on its socket's fd
+ * and wake_efd. Lost wake-ups are impossible: the fd is level-triggered, and
+ * sleepers register (sleepers++) under the lock before a last check, so any
+ * later ready callback writes wake_efd for them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "homa_rt.h"
+
+/* Longest single sleep: bounds how long a lost wake-up could ever last. */
+#define HOMA_RT_MAX_SLEEP_MS 1000
+
+/* Copies an engine result into the caller's struct; returns homa_recv's value. */
+static int fill_msg(struct homa_socket *s, const struct homa_recv_msg *m,
+		    struct homa_msg *msg)
+{
+	msg->id = m->id;
+	msg->completion_cookie = m->completion_cookie;
+	homa_rt_addr_to_sockaddr(&m->peer, s->family, &msg->peer, &msg->peer_len);
+	if (m->error) {
+		msg->num_bpages = 0;
+		msg->length = 0;
+		return homa_rt_set_err(s, -m->error, "homa_recv: RPC %llu failed: %s",
+				       (unsigned long long)m->id,
+				       homa_strerror(m->error));
+	}
+	msg->num_bpages = m->num_bpages;
+	memcpy(msg->bpage_offsets, m->bpage_offsets, sizeof(msg->bpage_offsets));
+	msg->length = m->length;
+	return (int)m->length;
+}
+
+/* One attempt to take a message (lock held); -EAGAIN if none is ready. */
+static int try_take(struct homa_socket *s, uint64_t id, struct homa_msg *msg)
+{
+	struct homa_recv_msg m;
+	int err = homa_sock_recv(s->core, id, homa_rt_now(), &m);
+
+	if (err == -EAGAIN)
+		return err;
+	homa_rt_sync_ready(s);
+	if (err == -EINVAL)
+		return homa_rt_set_err(s, err,
+				       "homa_recv: id %llu names no private RPC of "
+				       "this socket",
+				       (unsigned long long)id);
+	if (err)
+		return homa_rt_core_err(s, err, "homa_recv");
+	return fill_msg(s, &m, msg);
+}
+
+/*
+ * 1 if waiting is hopeless: some message is stalled for lack of bpages and
+ * nothing else is arriving that could end the wait (lock held).
+ */
+static int buffers_exhausted(struct homa_socket *s)
+{
+	struct homa_sock_info info;
+	struct homa_rpc_info *rpcs;
+	size_t count = 0, n;
+	int stalled = 0, moving = 0;
+
+	homa_sock_get_info(s->core, &info, NULL, 0, &count);
+	if (!count || !(rpcs = malloc(count * sizeof(*rpcs))))
+		return 0;
+	homa_sock_get_info(s->core, &info, rpcs, count, &n);
+	for (size_t i = 0; i < n && i < count; i++) {
+		if (rpcs[i].flags & HOMA_RPC_BUF_STALL)
+			stalled = 1;
+		else if (rpcs[i].rx_length >= 0 && rpcs[i].rx_remaining > 0)
+			moving = 1;
+	}
+	free(rpcs);
+	return stalled && !moving;
+}
+
+/* Reads the socket and tries to take a message; -EAGAIN if nothing. */
+static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
+		     struct homa_msg *msg, int force)
+{
+	struct homa_rt_rxbatch *b = homa_rt_rxbatch_get();
+	int n = b ? homa_rt_rx_read(s, b) : 0, r;
+	uint64_t now;
+
+	if (!n && !force)
+		return -EAGAIN;
+	now = homa_rt_now();
+	pthread_mutex_lock(&rt->lock);
+	homa_rt_rx_input(rt, s, b, n, now);
+	if (now >= homa_engine_next_timeout(rt->engine)) {
+		homa_engine_handle_timeout(rt->engine, now);
+		homa_rt_after_engine(rt);
+	}
+	r = try_take(s, id, msg);
+	pthread_mutex_unlock(&rt->lock);
+	return r;
+}
+
+/* Sleeps until packets or a wake-up arrive; -EAGAIN means "poll again". */
+static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
+		      struct homa_msg *msg, uint64_t deadline)
+{
+	struct epoll_event evs[2];
+	uint64_t now, junk;
+	int r, ms = HOMA_RT_MAX_SLEEP_MS;
+
+	pthread_mutex_lock(&rt->lock);
+	r = try_take(s, id, msg);
+	if (r == -EAGAIN && buffers_exhausted(s))
+		r = homa_rt_set_err(s, -ENOBUFS,
+				    "homa_recv: receive region exhausted; "
+				    "hand bpages back");
+	if (r == -EAGAIN) {
+		s->sleepers++;
+		rt->stats.sleeps++;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	if (r != -EAGAIN)
+		return r;
+	now = homa_rt_now();
+	if (deadline != UINT64_MAX && (deadline - now) / 1000000 + 1 < (uint64_t)ms)
+		ms = (int)((deadline - now) / 1000000 + 1);
+	epoll_wait(s->wait_epfd, evs, 2, ms);
+	pthread_mutex_lock(&rt->lock);
+	s->sleepers--;
+	pthread_mutex_unlock(&rt->lock);
+	if (read(s->wake_efd, &junk, sizeof(junk)) < 0) {
+		/* woken by packets, not by wake_efd */
+	}
+	return -EAGAIN;
+}
+
+static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
+		     struct homa_msg *msg)
+{
+	uint64_t now = homa_rt_now(), timeo = atomic_load(&s->rcvtimeo_us);
+	uint64_t poll_ns = (uint64_t)rt->cfg.poll_usecs * 1000, poll_end = now + poll_ns;
+	uint64_t deadline = timeo ? now + timeo * 1000 : UINT64_MAX, seen = 0;
+	int r;
+
+	atomic_fetch_add(&s->waiters, 1);
+	for (;;) {
+		uint64_t gen = atomic_load(&s->ready_gen);
+		int due = homa_rt_now() >= atomic_load(&rt->next_timeout);
+
+		if (atomic_load(&s->shut)) {
+			r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
+			break;
+		}
+		r = poll_once(rt, s, id, msg, gen != seen || due);
+		seen = gen;
+		if (r != -EAGAIN)
+			break;
+		now = homa_rt_now();
+		if (now >= deadline) {
+			msg->id = 0;
+			r = homa_rt_set_err(s, -ETIMEDOUT,
+					    "homa_recv: receive timeout passed");
+			break;
+		}
+		if (now < poll_end)
+			continue;
+		r = sleep_once(rt, s, id, msg, deadline);
+		if (r != -EAGAIN)
+			break;
+		poll_end = homa_rt_now() + poll_ns;
+	}
+	atomic_store(&s->last_wait_ns, homa_rt_now());
+	atomic_fetch_sub(&s->waiters, 1);
+	return r;
+}
+
+int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
+{
+	struct homa_rt *rt = homa_rt_global;
+	uint64_t id;
+	int r = 0;
+
+	if (!s || !msg || msg->num_bpages > HOMA_MAX_BPAGES ||
+	    (flags & ~HOMA_RECV_NONBLOCK))
+		return s ? homa_rt_set_err(s, -EINVAL, "homa_recv: bad arguments")
+			 : -EINVAL;
+	id = msg->id;
+	pthread_mutex_lock(&rt->lock);
+	if (atomic_load(&s->shut))
+		r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
+	if (!r && msg->num_bpages &&
+	    homa_sock_release_bpages(s->core, msg->bpage_offsets, msg->num_bpages))
+		r = homa_rt_set_err(s, -EINVAL,
+				    "homa_recv: a returned bpage offset is not "
+				    "held by the application");
+	msg->num_bpages = 0;
+	if (!r)
+		r = homa_rt_ensure_rcvbuf(rt, s);
+	if (!r)
+		r = try_take(s, id, msg);
+	homa_rt_after_engine(rt);
+	pthread_mutex_unlock(&rt->lock);
+	if (r != -EAGAIN)
+		return r;
+	if ((flags & HOMA_RECV_NONBLOCK) || atomic_load(&s->nonblock)) {
+		r = poll_once(rt, s, id, msg, 0);
+		if (r == -EAGAIN)
+			homa_rt_set_err(s, r, "homa_recv: nothing ready (non-blocking)");
+		return r;
+	}
+	return wait_loop(rt, s, id, msg);
+}
