@@ -405,6 +405,45 @@ static void test_grants__bound_holds_under_w5(void **state)
 	homa_workload_free(&w);
 }
 
+/* ------------------------------------------------------ allocation failures */
+
+static void test_faults__allocation_failures_leak_nothing(void **state)
+{
+	struct homa_sim_config c;
+	struct homa_workload w;
+	struct homa_sim *sim;
+	const struct homa_sim_results *r;
+
+	(void)state;
+	load_workload(&w, "w4");
+	homa_sim_config_default(&c);
+	c.hosts = 4;
+	c.workload = &w;
+	c.load = 0.5;
+	c.rpcs = 400;
+	c.seed = 9;
+	assert_int_equal(homa_sim_new(&c, &sim), 0);
+	/* Different periods per host, so failures hit every kind of allocation. */
+	for (uint32_t h = 0; h < c.hosts; h++)
+		homa_sim_fail_allocs(sim, h, 37 + h);
+	assert_int_equal(homa_sim_start_load(sim), 0);
+	/* Every RPC ends one way or the other: a failed allocation may fail an
+	 * RPC (ENOMEM) or cost a retransmission, never hang it. */
+	assert_int_equal(homa_sim_run_to_completion(sim, 10000 * MS), 0);
+	r = homa_sim_results(sim);
+	print_message(
+	    "allocation failures: completed %llu, failed %llu, injected so far %llu\n",
+	    (unsigned long long)r->rpcs_completed, (unsigned long long)r->rpcs_failed,
+	    (unsigned long long)r->stats.alloc_failures);
+	assert_int_equal(r->rpcs_completed + r->rpcs_failed, 400);
+	assert_true(r->rpcs_completed > 0);
+	assert_true(r->stats.alloc_failures > 0);
+	finish_clean(sim);
+	assert_true(homa_sim_results(sim)->alloc_failures_injected > 0);
+	homa_sim_free(sim);
+	homa_workload_free(&w);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_queue__ties_run_in_insertion_order),
     cmocka_unit_test(test_single__1_byte),
@@ -418,6 +457,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_priorities__short_messages_gain),
     cmocka_unit_test(test_determinism__same_seed_same_bytes),
     cmocka_unit_test(test_grants__bound_holds_under_w5),
+    cmocka_unit_test(test_faults__allocation_failures_leak_nothing),
 };
 
 HOMA_TEST_MAIN(tests)
