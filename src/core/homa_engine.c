@@ -328,8 +328,10 @@ int homa_engine_alive(const struct homa_engine *e)
 
 uint64_t homa_engine_next_timeout(const struct homa_engine *e)
 {
-	uint64_t t = homa_pacer_next(e);
+	uint64_t t = homa_pacer_next(e), prio = homa_timer_next_recompute(e);
 
+	if (prio < t)
+		t = prio;
 	if (homa_engine_alive(e)) {
 		if (e->next_tick < t)
 			t = e->next_tick;
@@ -355,6 +357,7 @@ void homa_engine_handle_timeout(struct homa_engine *e, uint64_t now)
 			homa_peer_tomb_expire(e, now);
 		e->next_tick = now + e->s.tick_ns;
 	}
+	homa_timer_recompute_cutoffs(e, now);
 	homa_pacer_pump(e, now);
 	sync_stats(e);
 }

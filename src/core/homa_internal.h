@@ -255,6 +255,10 @@ int homa_engine_alive(const struct homa_engine *e);
 /* Restarts the tick clock if the engine was idle. */
 void homa_timer_wake(struct homa_engine *e, uint64_t now);
 void homa_timer_tick(struct homa_engine *e, uint64_t now);
+/* Installs new cutoffs from the size mix if prio_interval_ns has passed. */
+void homa_timer_recompute_cutoffs(struct homa_engine *e, uint64_t now);
+/* When the next recomputation is worth a wakeup (UINT64_MAX: not yet). */
+uint64_t homa_timer_next_recompute(const struct homa_engine *e);
 /* Unscheduled priority level to use toward peer for a message of length. */
 int homa_unsched_prio(const struct homa_engine *e, const struct homa_peer *peer,
 		      uint32_t length);

@@ -129,7 +129,7 @@ static void timer_sock(struct homa_sock *sock, uint64_t now)
 	}
 }
 
-static void recompute_cutoffs(struct homa_engine *e, uint64_t now)
+void homa_timer_recompute_cutoffs(struct homa_engine *e, uint64_t now)
 {
 	uint32_t c[HOMA_MAX_PRIORITIES];
 
@@ -152,6 +152,14 @@ static void recompute_cutoffs(struct homa_engine *e, uint64_t now)
 	e->stats.cutoffs_recomputed++;
 }
 
+uint64_t homa_timer_next_recompute(const struct homa_engine *e)
+{
+	if (!e->s.prio_auto || e->s.num_priorities <= 1 ||
+	    e->hist.messages < e->s.prio_min_messages)
+		return UINT64_MAX;
+	return e->next_prio_ns;
+}
+
 void homa_timer_tick(struct homa_engine *e, uint64_t now)
 {
 	struct homa_link *l = e->socks.next;
@@ -165,5 +173,4 @@ void homa_timer_tick(struct homa_engine *e, uint64_t now)
 	}
 	homa_grant_tick(&e->grant, now);
 	homa_peer_tomb_expire(e, now);
-	recompute_cutoffs(e, now);
 }

@@ -641,6 +641,289 @@ static void test_wmem__full_returns_eagain_then_writable(void **state)
 	fix_done(&f);
 }
 
+/* ------------------------------------------------------ priorities */
+
+struct prio_watch {
+	int data_prio[4]; /* priority of the first DATA of each request from host 0 */
+	uint16_t version[4];
+	int n;
+};
+
+static enum htn_verdict prio_hook(void *ctx, struct htn *net, int from, int to,
+				  const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct prio_watch *w = ctx;
+
+	(void)to;
+	(void)delay_ns;
+	if (from == 0 && pkt->common.type == HOMA_PKT_DATA && w->n < 4) {
+		w->data_prio[w->n] = net->hosts[0].last_priority[0];
+		w->version[w->n] = pkt->u.data.cutoff_version;
+		w->n++;
+	}
+	return HTN_PASS;
+}
+
+static void test_cutoffs__exchanged_then_used_for_unscheduled_priority(void **state)
+{
+	struct prio_watch w = {{0}, {0}, 0};
+	struct fix f;
+	uint64_t id;
+	uint32_t c[HOMA_MAX_PRIORITIES];
+	uint16_t v;
+
+	(void)state;
+	fix_init(&f, NULL);
+	f.net->hook = prio_hook;
+	f.net->hook_ctx = &w;
+	homa_engine_cutoffs(f.net->hosts[1].engine, c, &v);
+	assert_int_equal(v, 1);
+	assert_int_equal(c[7], 200);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100);
+	collect(&f, id, 100);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100);
+	collect(&f, id, 100);
+	assert_int_equal(w.n, 2);
+	/* Before any CUTOFFS: level num_priorities - 2; echo version 0. */
+	assert_int_equal(w.data_prio[0], 6);
+	assert_int_equal(w.version[0], 0);
+	/* After: the receiver's table puts 100 B at level 7, version echoed. */
+	assert_int_equal(w.data_prio[1], 7);
+	assert_int_equal(w.version[1], 1);
+	assert_int_equal(stats(&f, 1)->tx_cutoffs, 1);
+	assert_int_equal(stats(&f, 0)->rx_cutoffs, 1);
+	/* Control packets go at the top level. */
+	assert_int_equal(
+	    f.net->hosts[1].last_priority[HOMA_PKT_CUTOFFS - HOMA_PKT_TYPE_MIN], 7);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+static void test_cutoffs__single_priority_sends_everything_at_zero(void **state)
+{
+	struct homa_settings s;
+	struct fix f;
+	uint64_t id;
+	int t;
+
+	(void)state;
+	homa_settings_default(&s);
+	s.num_priorities = 1;
+	fix_init(&f, &s);
+	id = send_req(&f, 200000);
+	serve(&f, 200000, 100);
+	collect(&f, id, 100);
+	finish_idle(&f);
+	for (t = 0; t < HOMA_PKT_TYPE_COUNT; t++) {
+		assert_int_equal(f.net->hosts[0].last_priority[t], 0);
+		assert_int_equal(f.net->hosts[1].last_priority[t], 0);
+	}
+	assert_int_equal(stats(&f, 1)->tx_cutoffs, 0);
+	fix_done(&f);
+}
+
+static void test_cutoffs__recomputed_from_size_mix(void **state)
+{
+	struct homa_settings s;
+	struct fix f;
+	uint32_t c[HOMA_MAX_PRIORITIES];
+	uint16_t v;
+	int i;
+
+	(void)state;
+	homa_settings_default(&s);
+	s.prio_min_messages = 20;
+	s.prio_interval_ns = 10 * MS;
+	fix_init(&f, &s);
+	for (i = 0; i < 30; i++) {
+		uint64_t id = send_req(&f, (size_t)(100 + i * 3000));
+
+		serve(&f, (size_t)(100 + i * 3000), 10);
+		collect(&f, id, 10);
+	}
+	htn_run_for(f.net, 30 * MS);
+	homa_engine_cutoffs(f.net->hosts[1].engine, c, &v);
+	assert_int_equal(stats(&f, 1)->cutoffs_recomputed, 1);
+	assert_int_equal(v, 2);
+	assert_int_not_equal(c[7], 200);
+	finish_idle(&f);
+	fix_done(&f);
+}
+
+/* ------------------------------------------------------------ grants */
+
+struct bound_watch {
+	uint64_t worst_excess; /* max(incoming - bound), 0 if never exceeded */
+	uint64_t max_incoming_seen;
+};
+
+static enum htn_verdict bound_hook(void *ctx, struct htn *net, int from, int to,
+				   const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct bound_watch *w = ctx;
+	uint64_t in, bound;
+	int h;
+
+	(void)from;
+	(void)to;
+	(void)pkt;
+	(void)delay_ns;
+	for (h = 0; h < net->num_hosts; h++) {
+		homa_engine_grant_state(net->hosts[h].engine, &in, &bound);
+		if (in > bound && in - bound > w->worst_excess)
+			w->worst_excess = in - bound;
+		if (in > w->max_incoming_seen)
+			w->max_incoming_seen = in;
+	}
+	return HTN_PASS;
+}
+
+static int all_served(void *ctx)
+{
+	struct fix *f = ctx;
+	struct homa_recv_msg m;
+
+	while (homa_sock_readable(f->srv->sock)) {
+		uint8_t b = 1;
+		struct homa_iov iov = {&b, 1};
+
+		if (htn_recv(f->net, f->srv, 0, &m, NULL, 0) != 0)
+			return 0;
+		homa_sock_reply(f->srv->sock, m.id, &m.peer, &iov, 1, f->net->now);
+	}
+	return stats(f, 1)->server_responses_started == 6;
+}
+
+static void test_grants__incoming_stays_under_max_incoming(void **state)
+{
+	struct bound_watch w = {0, 0};
+	struct homa_settings s;
+	struct fix f;
+	struct htn_sock *more[2];
+	int i, k;
+
+	(void)state;
+	homa_settings_default(&s);
+	s.max_incoming = 200000;
+	f.net = htn_new(3, &s, 1000, 25000);
+	f.cli = htn_sock(f.net, 0, 0, 64);
+	f.srv = htn_sock(f.net, 1, SERVER_PORT, 128);
+	f.srv_ep = htn_endpoint(f.net, 1, f.srv);
+	more[0] = f.cli;
+	more[1] = htn_sock(f.net, 2, 0, 64);
+	f.net->hook = bound_hook;
+	f.net->hook_ctx = &w;
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < 2; k++) {
+			uint8_t *b = pattern(800000);
+			struct homa_iov iov = {b, 800000};
+			uint64_t id;
+
+			assert_int_equal(homa_sock_send_request(more[k]->sock, &f.srv_ep,
+								&iov, 1, 0, 0, f.net->now,
+								&id),
+					 0);
+			free(b);
+		}
+	}
+	assert_true(htn_run_until(f.net, all_served, &f, 2000 * MS));
+	assert_int_equal(w.worst_excess, 0);
+	assert_true(w.max_incoming_seen > 0);
+	assert_true(stats(&f, 1)->tx_grant > 10);
+	assert_int_equal(stats(&f, 1)->server_requests_done, 6);
+	htn_run_for(f.net, 100 * MS);
+	fix_done(&f);
+}
+
+/* ---------------------------------------------------------- shutdown */
+
+static void test_shutdown__ends_rpcs_acks_servers_and_refuses_calls(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m;
+	uint8_t b = 1;
+	struct homa_iov iov = {&b, 1};
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100);
+	htn_run_for(f.net, 1 * MS); /* response received, not consumed */
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[1].engine), 1);
+	homa_sock_shutdown(f.cli->sock, f.net->now);
+	homa_sock_shutdown(f.cli->sock, f.net->now); /* idempotent */
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[0].engine), 0);
+	assert_int_equal(homa_sock_send_request(f.cli->sock, &f.srv_ep, &iov, 1, 0, 0,
+						f.net->now, &id),
+			 -ESHUTDOWN);
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), -ESHUTDOWN);
+	assert_int_equal(homa_sock_abort(f.cli->sock, 0, 0, f.net->now), -ESHUTDOWN);
+	assert_int_equal(homa_sock_bind(f.cli->sock, 5), -ESHUTDOWN);
+	assert_true(homa_sock_readable(f.cli->sock));
+	/* The server hears the ack at once instead of NEED_ACKing a dead port. */
+	htn_run_for(f.net, 1 * MS);
+	assert_int_equal(homa_engine_num_rpcs(f.net->hosts[1].engine), 0);
+	assert_int_equal(stats(&f, 1)->tx_need_ack, 0);
+	fix_done(&f);
+}
+
+/* -------------------------------------------------------------- info */
+
+static void test_info__describes_live_rpcs_and_socket(void **state)
+{
+	struct fix f;
+	struct homa_sock_info si;
+	struct homa_rpc_info ri[2];
+	size_t count;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	f.net->hosts[1].dead = 1;
+	id = send_req(&f, 100000);
+	homa_sock_get_info(f.cli->sock, &si, ri, 2, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(si.num_rpcs, 1);
+	assert_int_equal(si.port, homa_sock_port(f.cli->sock));
+	assert_int_equal(si.send_memory, 100000);
+	assert_int_equal(si.bpool_avail_bytes, 64ull << 16);
+	assert_int_equal(ri[0].id, id);
+	assert_int_equal(ri[0].completion_cookie, 77);
+	assert_int_equal(ri[0].peer.port, SERVER_PORT);
+	assert_int_equal(ri[0].tx_length, 100000);
+	assert_int_equal(ri[0].tx_granted, 40000);
+	assert_true(ri[0].tx_sent > 0 && ri[0].tx_sent <= 40000);
+	assert_int_equal(ri[0].rx_length, -1);
+	assert_int_equal(ri[0].flags, 0);
+	fix_done(&f);
+}
+
+/* ------------------------------------------------------- unreachable */
+
+static void test_unreachable__fails_client_rpcs_with_the_error(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	f.net->hosts[1].dead = 1;
+	id = send_req(&f, 100);
+	homa_engine_unreachable(f.net->hosts[0].engine, &f.srv_ep.addr, SERVER_PORT + 1,
+				ENOTCONN, f.net->now);
+	assert_false(homa_sock_readable(f.cli->sock));
+	homa_engine_unreachable(f.net->hosts[0].engine, &f.srv_ep.addr, 0, EHOSTUNREACH,
+				f.net->now);
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), 0);
+	assert_int_equal(m.id, id);
+	assert_int_equal(m.error, EHOSTUNREACH);
+	fix_done(&f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rpc__1_byte_each_way),
     cmocka_unit_test(test_rpc__100_bytes_each_way),
@@ -664,6 +947,13 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_buffers__pool_exhaustion_stalls_then_restarts),
     cmocka_unit_test(test_buffers__stalled_rpc_eventually_times_out),
     cmocka_unit_test(test_wmem__full_returns_eagain_then_writable),
+    cmocka_unit_test(test_cutoffs__exchanged_then_used_for_unscheduled_priority),
+    cmocka_unit_test(test_cutoffs__single_priority_sends_everything_at_zero),
+    cmocka_unit_test(test_cutoffs__recomputed_from_size_mix),
+    cmocka_unit_test(test_grants__incoming_stays_under_max_incoming),
+    cmocka_unit_test(test_shutdown__ends_rpcs_acks_servers_and_refuses_calls),
+    cmocka_unit_test(test_info__describes_live_rpcs_and_socket),
+    cmocka_unit_test(test_unreachable__fails_client_rpcs_with_the_error),
 };
 
 HOMA_TEST_MAIN(tests)
