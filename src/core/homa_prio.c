@@ -111,13 +111,21 @@ static uint32_t walk_bucket_max(unsigned i)
 	return i == HOMA_PRIO_BUCKETS ? HOMA_MAX_MESSAGE_LENGTH : homa_prio_bucket_max(i);
 }
 
-/* Step 2: number of unscheduled levels. */
+/*
+ * Step 2: number of unscheduled levels, round(num_priorities * unsched /
+ * total) in integers (no floating point: the core must also build as a
+ * kernel module). Both sums are scaled down together until 2 x 8 x unsched
+ * cannot overflow; only the ratio matters.
+ */
 static uint32_t unsched_levels(uint64_t unsched, uint64_t total, uint32_t num_priorities)
 {
-	/* double is exact enough here: only the rounding of a ratio <= 8 matters. */
-	double u = (double)num_priorities * (double)unsched / (double)total + 0.5;
-	uint32_t levels = (uint32_t)u;
+	uint32_t levels;
 
+	while (unsched > (UINT64_MAX >> 5) || total > (UINT64_MAX >> 1)) {
+		unsched >>= 1;
+		total >>= 1;
+	}
+	levels = (uint32_t)((2 * num_priorities * unsched + total) / (2 * total));
 	if (levels < 1)
 		return 1;
 	return levels > num_priorities ? num_priorities : levels;

@@ -202,6 +202,27 @@ static void test_compute__sums_beyond_32_bits(void **state)
 	assert_memory_equal(c, expect, sizeof(expect));
 }
 
+/* Sums near 2^62 give the same table as the same mix at a human scale. */
+static void test_compute__huge_sums_same_table_as_small(void **state)
+{
+	struct homa_prio_hist small, huge;
+	uint32_t a[8], b[8];
+
+	(void)state;
+	homa_prio_hist_reset(&small);
+	homa_prio_hist_reset(&huge);
+	for (uint32_t len = 64; len <= 512; len += 64) {
+		add_many(&small, len, 1000);
+		add_many(&huge, len, 1000ull << 40);
+	}
+	add_many(&small, 200000, 30);
+	add_many(&huge, 200000, 30ull << 40);
+	assert_true(huge.large_bytes > (1ull << 62));
+	assert_int_equal(homa_prio_compute(&small, 8, 10000, 1, a), 0);
+	assert_int_equal(homa_prio_compute(&huge, 8, 10000, 1, b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+}
+
 static void test_compute__zero_unsched_bytes_means_one_level(void **state)
 {
 	struct homa_prio_hist h;
@@ -308,6 +329,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_compute__short_messages_spread_over_levels),
     cmocka_unit_test(test_compute__fewer_priorities),
     cmocka_unit_test(test_compute__sums_beyond_32_bits),
+    cmocka_unit_test(test_compute__huge_sums_same_table_as_small),
     cmocka_unit_test(test_compute__zero_unsched_bytes_means_one_level),
     cmocka_unit_test(test_compute__random_mixes_give_valid_tables),
     cmocka_unit_test(test_unsched_level__reference_defaults),
