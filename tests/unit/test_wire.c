@@ -755,6 +755,89 @@ static void test_encode__matches_kernel_data_bytes(void **state)
 	assert_memory_equal(out, ref, len);
 }
 
+/* ---- The test packet builder ----------------------------------------------- */
+
+static void test_pktbuild__unknown_type_gets_bare_common_header(void **state)
+{
+	uint8_t buf[BUF_CAP];
+	struct homa_packet pkt;
+
+	(void)state;
+	hpb_init(&pkt, 0x42, 7, 8, 9);
+	assert_int_equal(hpb_encode(&pkt, NULL, 5, buf, sizeof(buf)), 28 + 5);
+	assert_int_equal(buf[HPB_OFF_TYPE], 0x42);
+	assert_int_equal(homa_get_u64(buf + HPB_OFF_SENDER_ID), 9);
+	assert_int_equal(homa_wire_decode(buf, 33, &pkt), -HOMA_WIRE_ERR_BAD_TYPE);
+}
+
+static void test_pktbuild__refuses_payload_beyond_cap(void **state)
+{
+	uint8_t buf[100];
+	struct homa_packet pkt;
+
+	(void)state;
+	hpb_data(&pkt, 1, 2, 4, 1000, 0, 1000);
+	assert_int_equal(hpb_encode(&pkt, NULL, 45, buf, sizeof(buf)), 0);
+	assert_int_equal(hpb_encode(&pkt, NULL, 44, buf, sizeof(buf)), 100);
+	assert_int_equal(hpb_encode(&pkt, NULL, 0, buf, 55), 0);
+}
+
+static void test_pktbuild__pattern_catches_shifted_bytes(void **state)
+{
+	uint8_t a[300];
+
+	(void)state;
+	hpb_pattern_fill(a, 1000, sizeof(a));
+	assert_int_equal(hpb_pattern_check(a, 1000, sizeof(a)), sizeof(a));
+	assert_int_equal(hpb_pattern_check(a, 1001, sizeof(a)), 0);
+	assert_int_equal(hpb_pattern_check(a + 1, 1000, 10), 0);
+	a[123] ^= 1;
+	assert_int_equal(hpb_pattern_check(a, 1000, sizeof(a)), 123);
+}
+
+static void test_pktbuild__data_payload_is_pattern_at_its_offset(void **state)
+{
+	uint8_t buf[BUF_CAP];
+	struct homa_packet pkt;
+	size_t n = hpb_build_data(buf, sizeof(buf), 1, 2, 4, 5000, 1424, 1000);
+
+	(void)state;
+	assert_int_equal(n, 56 + 1000);
+	assert_int_equal(homa_wire_decode(buf, n, &pkt), 0);
+	assert_int_equal(pkt.u.data.offset, 1424);
+	assert_int_equal(hpb_pattern_check(pkt.payload, 1424, 1000), 1000);
+}
+
+static void test_pktbuild__ack_keeps_raw_count_copies_five(void **state)
+{
+	struct homa_ack acks[9];
+	struct homa_packet pkt;
+
+	(void)state;
+	for (int i = 0; i < 9; i++)
+		acks[i] = (struct homa_ack){(uint64_t)i + 100, (uint16_t)i};
+	hpb_ack(&pkt, 1, 2, 3, acks, 9);
+	assert_int_equal(pkt.u.ack.num_acks, 9);
+	assert_int_equal(pkt.u.ack.acks[4].client_id, 104);
+}
+
+static void test_pktbuild__poke_writes_big_endian(void **state)
+{
+	uint8_t b[8] = {0};
+
+	(void)state;
+	hpb_poke_u32(b, 1, 0x01020304);
+	assert_int_equal(b[1], 1);
+	assert_int_equal(b[4], 4);
+	hpb_poke_u16(b, 6, 0xabcd);
+	assert_int_equal(b[6], 0xab);
+	hpb_poke_u64(b, 0, 0x1122334455667788ull);
+	assert_int_equal(b[0], 0x11);
+	assert_int_equal(b[7], 0x88);
+	hpb_poke_u8(b, 3, 0xee);
+	assert_int_equal(b[3], 0xee);
+}
+
 /* ---- Property: round trip of random packets ---------------------------------- */
 
 static uint64_t rng_next(uint64_t *s)
@@ -952,6 +1035,12 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_init__reference_full_build_fields),
     cmocka_unit_test(test_encode__matches_kernel_grant_bytes),
     cmocka_unit_test(test_encode__matches_kernel_data_bytes),
+    cmocka_unit_test(test_pktbuild__unknown_type_gets_bare_common_header),
+    cmocka_unit_test(test_pktbuild__refuses_payload_beyond_cap),
+    cmocka_unit_test(test_pktbuild__pattern_catches_shifted_bytes),
+    cmocka_unit_test(test_pktbuild__data_payload_is_pattern_at_its_offset),
+    cmocka_unit_test(test_pktbuild__ack_keeps_raw_count_copies_five),
+    cmocka_unit_test(test_pktbuild__poke_writes_big_endian),
     cmocka_unit_test(test_roundtrip__random_packets_of_every_type),
     cmocka_unit_test(test_roundtrip__random_bytes_never_crash),
 };
