@@ -229,6 +229,7 @@ void homa_engine_free(struct homa_engine *e)
 
 	if (e == NULL)
 		return;
+	e->freeing = 1;
 	while (!homa_list_empty(&e->socks))
 		homa_sock_free(homa_container_of(e->socks.next, struct homa_sock, link),
 			       e->now);

@@ -230,6 +230,7 @@ struct homa_engine {
 	size_t num_tombs;
 	struct homa_link tombs;
 	size_t num_rpcs;
+	int freeing; /* homa_engine_free() is running: send nothing */
 	/* Timer. */
 	uint64_t next_tick;
 	uint64_t tick_count;

@@ -115,6 +115,8 @@ void homa_outgoing_send_raw(struct homa_engine *e, struct homa_sock *s,
 {
 	uint8_t type = hdr[11];
 
+	if (e->freeing)
+		return;
 	if (type >= HOMA_PKT_TYPE_MIN && type <= HOMA_PKT_TYPE_MAX)
 		(*(uint64_t *)(void *)((char *)&e->stats +
 				       tx_counter[type - HOMA_PKT_TYPE_MIN]))++;

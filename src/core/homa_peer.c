@@ -70,11 +70,12 @@ struct homa_peer *homa_peer_find(const struct homa_engine *e,
 	return NULL;
 }
 
-static void peer_free(struct homa_engine *e, struct homa_peer *p)
+/* flush: send the cached acks first (not while the engine is being freed). */
+static void peer_free(struct homa_engine *e, struct homa_peer *p, int flush)
 {
 	struct homa_peer **pp = &e->peer_buckets[peer_bucket(e, &p->addr)];
 
-	if (p->num_acks != 0)
+	if (flush && p->num_acks != 0)
 		homa_outgoing_ack(e, NULL, p, p->ack_sport, 0, 0);
 	while (*pp != p)
 		pp = &(*pp)->hnext;
@@ -99,7 +100,7 @@ static int reclaim_one(struct homa_engine *e)
 		struct homa_peer *p = homa_container_of(l, struct homa_peer, link);
 
 		if (p->refs == 0) {
-			peer_free(e, p);
+			peer_free(e, p, 1);
 			return 1;
 		}
 	}
@@ -157,7 +158,7 @@ void homa_peer_put(struct homa_engine *e, struct homa_peer *peer)
 {
 	peer->refs--;
 	if (peer->refs == 0 && e->num_socks == 0)
-		peer_free(e, peer);
+		peer_free(e, peer, 1);
 }
 
 void homa_peer_reclaim(struct homa_engine *e, int force)
@@ -169,7 +170,7 @@ void homa_peer_reclaim(struct homa_engine *e, int force)
 
 		l = l->next;
 		if (p->refs == 0 || force)
-			peer_free(e, p);
+			peer_free(e, p, !force);
 	}
 }
 
