@@ -43,11 +43,18 @@ void rt_loopback(const struct homa_socket *s, union homa_sockaddr *a, socklen_t 
 struct homa_socket *rt_server(int family, int flags)
 {
 	struct homa_socket *s;
+
+	assert_int_equal(homa_socket(family, flags, &s), 0);
+	rt_bind_free(s);
+	return s;
+}
+
+void rt_bind_free(struct homa_socket *s)
+{
 	union homa_sockaddr a;
 	socklen_t len;
 	int err = -EADDRINUSE;
 
-	assert_int_equal(homa_socket(family, flags, &s), 0);
 	/* Tests run in parallel with other users of the machine: probe ports. */
 	for (int i = 0; i < 200 && err == -EADDRINUSE; i++) {
 		rt_loopback(s, &a, &len);
@@ -56,7 +63,6 @@ struct homa_socket *rt_server(int family, int flags)
 		err = homa_bind(s, &a.sa, len);
 	}
 	assert_int_equal(err, 0);
-	return s;
 }
 
 void rt_pattern(void *buf, size_t len, uint32_t seed)

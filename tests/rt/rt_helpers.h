@@ -18,6 +18,8 @@ void rt_down(void);
 
 /* Opens a socket and binds a free server port; returns the socket. */
 struct homa_socket *rt_server(int family, int flags);
+/* Binds a free server port. */
+void rt_bind_free(struct homa_socket *s);
 /* The address of s on the loopback interface of its family. */
 void rt_loopback(const struct homa_socket *s, union homa_sockaddr *a, socklen_t *len);
 

@@ -1,0 +1,429 @@
+/*
+ * test_rt_control.c - libhoma's control paths on real loopback sockets:
+ * non-blocking and epoll readiness, shutdown waking waiters, aborts, socket
+ * information, receive-region exhaustion and recovery, refused requests, and
+ * the error codes (with messages) of misuse.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "homa_test.h"
+#include "rt_helpers.h"
+
+/* A client socket, and a server socket that nobody reads: requests sit. */
+struct pair {
+	struct homa_socket *c, *s;
+	union homa_sockaddr dst;
+	socklen_t dlen;
+};
+
+static void pair_open(struct pair *p)
+{
+	p->s = rt_server(AF_INET, 0);
+	assert_int_equal(homa_socket(AF_INET, 0, &p->c), 0);
+	homa_set_recv_timeout(p->c, 10000000);
+	homa_set_recv_timeout(p->s, 10000000);
+	rt_loopback(p->s, &p->dst, &p->dlen);
+}
+
+static void pair_close(struct pair *p)
+{
+	homa_close(p->c);
+	homa_close(p->s);
+}
+
+static uint64_t send_small(struct pair *p, uint64_t cookie)
+{
+	uint64_t id = 0;
+
+	assert_int_equal(homa_send(p->c, "hello", 5, &p->dst.sa, p->dlen, &id, cookie, 0),
+			 0);
+	assert_true(id != 0 && (id & 1) == 0);
+	return id;
+}
+
+/* ------------------------------------------------------------ readiness */
+
+static void test_nonblocking_recv_returns_eagain(void **state)
+{
+	struct homa_socket *s;
+	struct homa_msg msg;
+
+	(void)state;
+	rt_up(NULL);
+	assert_int_equal(homa_socket(AF_INET, 0, &s), 0);
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(homa_recv(s, &msg, HOMA_RECV_NONBLOCK), -EAGAIN);
+	assert_int_equal(homa_set_nonblocking(s, 1), 0);
+	assert_int_equal(homa_recv(s, &msg, 0), -EAGAIN);
+	assert_true(msg.id == 0);
+	homa_close(s);
+
+	assert_int_equal(homa_socket(AF_INET, HOMA_SOCK_NONBLOCK, &s), 0);
+	assert_int_equal(homa_recv(s, &msg, 0), -EAGAIN);
+	homa_close(s);
+	rt_down();
+}
+
+static void test_epoll_fd_readable_exactly_while_message_ready(void **state)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct homa_msg msg;
+	struct pair p;
+	uint64_t id;
+	int ep;
+
+	(void)state;
+	rt_up(NULL);
+	pair_open(&p);
+	ep = epoll_create1(0);
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, homa_fd(p.s), &ev), 0);
+	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 0);
+
+	/* Nobody is inside the library: the background thread must read it. */
+	id = send_small(&p, 9);
+	assert_int_equal(epoll_wait(ep, &ev, 1, 10000), 1);
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(homa_recv(p.s, &msg, HOMA_RECV_NONBLOCK), 5);
+	assert_true(msg.id == (id | 1));
+	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 0);
+
+	/* Shutdown makes it readable too, so epoll loops notice. */
+	homa_shutdown(p.s);
+	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 1);
+	close(ep);
+	pair_close(&p);
+	rt_down();
+}
+
+/* ------------------------------------------------------------ shutdown */
+
+static void no_polling(struct homa_config *c)
+{
+	c->poll_usecs = 0; /* waiters go to sleep at once */
+}
+
+struct waiter {
+	struct homa_socket *s;
+	int result;
+};
+
+static void *wait_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct homa_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	w->result = homa_recv(w->s, &msg, 0);
+	return NULL;
+}
+
+static void test_shutdown_wakes_sleeping_receiver_with_eshutdown(void **state)
+{
+	struct homa_rt_stats st = {0};
+	struct waiter w = {.result = 1};
+	struct homa_msg msg;
+	pthread_t t;
+
+	(void)state;
+	rt_up(no_polling);
+	assert_int_equal(homa_socket(AF_INET, 0, &w.s), 0);
+	homa_set_recv_timeout(w.s, 20000000); /* fails, not hangs, if never woken */
+	assert_int_equal(pthread_create(&t, NULL, wait_main, &w), 0);
+	/* Bounded wait until the receiver is asleep in the kernel. */
+	for (long i = 0; i < 100000000 && st.sleeps == 0; i++) {
+		homa_get_stats(NULL, &st);
+		sched_yield();
+	}
+	assert_true(st.sleeps > 0);
+	assert_int_equal(homa_shutdown(w.s), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(w.result, -ESHUTDOWN);
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(homa_recv(w.s, &msg, 0), -ESHUTDOWN);
+	assert_int_equal(homa_send(w.s, "x", 1, NULL, 0, NULL, 0, 0), -EINVAL);
+	homa_close(w.s);
+	rt_down();
+}
+
+/* ------------------------------------------------------------ abort */
+
+static void test_abort_without_error_makes_rpc_vanish(void **state)
+{
+	struct homa_sock_info info;
+	struct homa_msg msg;
+	struct pair p;
+	size_t count = 9;
+	uint64_t id;
+
+	(void)state;
+	rt_up(NULL);
+	pair_open(&p);
+	id = send_small(&p, 1);
+	assert_int_equal(homa_info(p.c, &info, NULL, 0, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(homa_abort(p.c, id, 0), 0);
+	assert_int_equal(homa_info(p.c, &info, NULL, 0, &count), 0);
+	assert_int_equal(count, 0);
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(homa_recv(p.c, &msg, HOMA_RECV_NONBLOCK), -EAGAIN);
+	/* Aborting it again names no RPC. */
+	assert_int_equal(homa_abort(p.c, id, 0), -EINVAL);
+	assert_true(strlen(homa_error_msg(p.c)) > 0);
+	pair_close(&p);
+	rt_down();
+}
+
+static void test_abort_with_error_completes_each_rpc_with_it(void **state)
+{
+	struct homa_msg msg;
+	struct pair p;
+	uint64_t a, b, seen = 0;
+
+	(void)state;
+	rt_up(NULL);
+	pair_open(&p);
+	a = send_small(&p, 11);
+	b = send_small(&p, 12);
+	assert_int_equal(homa_abort(p.c, a, ECANCELED), 0);
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(homa_recv(p.c, &msg, 0), -ECANCELED);
+	assert_true(msg.id == a && msg.completion_cookie == 11);
+
+	/* id 0 aborts every client RPC of the socket. */
+	assert_int_equal(homa_abort(p.c, 0, ETIMEDOUT), 0);
+	msg.id = 0;
+	assert_int_equal(homa_recv(p.c, &msg, 0), -ETIMEDOUT);
+	seen = msg.id;
+	assert_true(seen == b && msg.completion_cookie == 12);
+	msg.id = 0;
+	assert_int_equal(homa_recv(p.c, &msg, HOMA_RECV_NONBLOCK), -EAGAIN);
+	pair_close(&p);
+	rt_down();
+}
+
+static void test_info_lists_live_rpcs(void **state)
+{
+	struct homa_rpc_info rpcs[4];
+	struct homa_sock_info info;
+	struct pair p;
+	size_t count = 0;
+	uint64_t id;
+
+	(void)state;
+	rt_up(NULL);
+	pair_open(&p);
+	id = send_small(&p, 77);
+	assert_int_equal(homa_info(p.c, &info, rpcs, 4, &count), 0);
+	assert_int_equal(count, 1);
+	assert_true(rpcs[0].id == id);
+	assert_true(rpcs[0].completion_cookie == 77);
+	assert_int_equal(rpcs[0].tx_length, 5);
+	assert_int_equal(info.port, homa_get_port(p.c));
+	assert_true(info.bpool_avail_bytes > 0);
+	pair_close(&p);
+	rt_down();
+}
+
+/* ------------------------------------------------------------ buffer pool */
+
+#define SMALL_REGION ((size_t)(HOMA_MAX_BPAGES + 1) * HOMA_BPAGE_SIZE)
+
+static void test_exhausted_region_reports_enobufs_then_recovers(void **state)
+{
+	struct homa_socket *s, *c;
+	union homa_sockaddr dst;
+	struct homa_msg first, second;
+	uint8_t *big = malloc(HOMA_MAX_MESSAGE_LENGTH),
+		*got = malloc(HOMA_MAX_MESSAGE_LENGTH);
+	void *region;
+	socklen_t dlen;
+	uint64_t id;
+	uint32_t first_seed;
+	int r = -ETIMEDOUT;
+
+	(void)state;
+	rt_up(NULL);
+	/* Room for one 1 MB message only. */
+	region = mmap(NULL, SMALL_REGION, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(region != MAP_FAILED);
+	assert_int_equal(homa_socket(AF_INET, 0, &s), 0);
+	assert_int_equal(homa_set_rcvbuf(s, region, SMALL_REGION), 0);
+	assert_int_equal(homa_set_rcvbuf(s, region, SMALL_REGION), -EINVAL);
+	rt_bind_free(s);
+	homa_set_recv_timeout(s, 10000000);
+	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
+	rt_loopback(s, &dst, &dlen);
+	for (uint32_t seed = 1; seed <= 2; seed++) {
+		rt_pattern(big, HOMA_MAX_MESSAGE_LENGTH, seed);
+		assert_int_equal(homa_send(c, big, HOMA_MAX_MESSAGE_LENGTH, &dst.sa, dlen,
+					   &id, seed, 0),
+				 0);
+	}
+	memset(&first, 0, sizeof(first));
+	assert_int_equal(homa_recv(s, &first, 0), HOMA_MAX_MESSAGE_LENGTH);
+	assert_int_equal(homa_msg_copy(s, &first, 0, got, HOMA_MAX_MESSAGE_LENGTH),
+			 HOMA_MAX_MESSAGE_LENGTH);
+	/* Either request may win the region; the other one must follow. */
+	first_seed = rt_pattern_ok(got, HOMA_MAX_MESSAGE_LENGTH, 1) ? 1 : 2;
+	assert_true(rt_pattern_ok(got, HOMA_MAX_MESSAGE_LENGTH, first_seed));
+
+	/* Holding the first message's bpages, the second cannot be placed. */
+	memset(&second, 0, sizeof(second));
+	r = homa_recv(s, &second, 0);
+	assert_int_equal(r, -ENOBUFS);
+	assert_true(strstr(homa_error_msg(s), "exhausted") != NULL);
+
+	/* Handing them back (in the next recv) lets the second one in, intact. */
+	second = first;
+	second.id = 0;
+	assert_int_equal(homa_recv(s, &second, 0), HOMA_MAX_MESSAGE_LENGTH);
+	assert_int_equal(homa_msg_copy(s, &second, 0, got, HOMA_MAX_MESSAGE_LENGTH),
+			 HOMA_MAX_MESSAGE_LENGTH);
+	assert_true(second.id != first.id);
+	assert_true(rt_pattern_ok(got, HOMA_MAX_MESSAGE_LENGTH, 3 - first_seed));
+	homa_close(c);
+	homa_close(s);
+	munmap(region, SMALL_REGION);
+	free(big);
+	free(got);
+	rt_down();
+}
+
+/* ------------------------------------------------------------ refusals and errors */
+
+static void short_timeouts(struct homa_config *c)
+{
+	c->settings.resend_ticks = 2;
+	c->settings.resend_interval = 2;
+	c->settings.timeout_ticks = 20; /* 20 ms of silence kills an RPC */
+}
+
+static void test_request_to_socket_not_accepting_requests_fails(void **state)
+{
+	struct homa_socket *c, *not_server;
+	union homa_sockaddr dst;
+	struct homa_msg msg;
+	socklen_t dlen;
+	uint64_t id;
+	int r;
+
+	(void)state;
+	rt_up(short_timeouts);
+	assert_int_equal(homa_socket(AF_INET, 0, &not_server), 0);
+	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
+	homa_set_recv_timeout(c, 10000000);
+	rt_loopback(not_server, &dst, &dlen);
+	assert_int_equal(homa_send(c, "ping", 4, &dst.sa, dlen, &id, 5, 0), 0);
+	memset(&msg, 0, sizeof(msg));
+	r = homa_recv(c, &msg, 0);
+	assert_true(r == -ETIMEDOUT || r == -ENOTCONN);
+	assert_true(msg.id == id);
+
+	/* Once enabled (SO_HOMA_SERVER), the same socket accepts requests. */
+	assert_int_equal(homa_set_server(not_server, 1), 0);
+	assert_int_equal(homa_send(c, "ping", 4, &dst.sa, dlen, &id, 6, 0), 0);
+	homa_set_recv_timeout(not_server, 10000000);
+	msg.id = 0;
+	assert_int_equal(homa_recv(not_server, &msg, 0), 4);
+	assert_true(msg.id == (id | 1));
+	homa_close(c);
+	homa_close(not_server);
+	rt_down();
+}
+
+static void test_reply_to_unknown_id_is_enoent(void **state)
+{
+	struct pair p;
+
+	(void)state;
+	rt_up(NULL);
+	pair_open(&p);
+	assert_int_equal(homa_reply(p.s, "x", 1, &p.dst.sa, p.dlen, 12345), -ENOENT);
+	assert_true(strstr(homa_error_msg(p.s), "12345") != NULL);
+	assert_int_equal(homa_reply(p.s, "x", 1, &p.dst.sa, p.dlen, 12346), -EINVAL);
+	pair_close(&p);
+	rt_down();
+}
+
+static void test_misuse_returns_documented_errors(void **state)
+{
+	struct homa_socket *s, *other;
+	union homa_sockaddr a;
+	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(1000)};
+	struct homa_msg msg;
+	struct pair p;
+	socklen_t len;
+	void *huge = calloc(1, HOMA_MAX_MESSAGE_LENGTH + 1);
+
+	(void)state;
+	rt_up(NULL);
+	assert_int_equal(homa_socket(AF_UNIX, 0, &s), -EAFNOSUPPORT);
+	assert_int_equal(homa_socket(AF_INET, 0x100, &s), -EINVAL);
+	pair_open(&p);
+
+	/* Oversized and empty messages. */
+	assert_int_equal(homa_send(p.c, huge, HOMA_MAX_MESSAGE_LENGTH + 1, &p.dst.sa,
+				   p.dlen, NULL, 0, 0),
+			 -EINVAL);
+	assert_true(strstr(homa_error_msg(p.c), "length") != NULL);
+	assert_int_equal(homa_send(p.c, huge, 0, &p.dst.sa, p.dlen, NULL, 0, 0), -EINVAL);
+
+	/* Address family and port checks. */
+	assert_int_equal(
+	    homa_send(p.c, "x", 1, (struct sockaddr *)&v6, sizeof(v6), NULL, 0, 0),
+	    -EAFNOSUPPORT);
+	assert_true(strstr(homa_error_msg(p.c), "family") != NULL);
+	assert_int_equal(homa_bind(p.c, (struct sockaddr *)&v6, sizeof(v6)),
+			 -EAFNOSUPPORT);
+	rt_loopback(p.c, &a, &len);
+	a.in4.sin_port = htons(40000);
+	assert_int_equal(homa_bind(p.c, &a.sa, len), -EINVAL);
+	assert_int_equal(homa_bind(p.c, &a.sa, 4), -EINVAL);
+	assert_int_equal(homa_send(p.c, "x", 1, &p.dst.sa, p.dlen, NULL, 0, 0x80),
+			 -EINVAL);
+
+	/* A port held by another socket. */
+	assert_int_equal(homa_socket(AF_INET, 0, &other), 0);
+	assert_int_equal(homa_bind(other, &p.dst.sa, p.dlen), -EADDRINUSE);
+	homa_close(other);
+
+	/* Handing back a bpage the application does not hold. */
+	memset(&msg, 0, sizeof(msg));
+	msg.num_bpages = 1;
+	msg.bpage_offsets[0] = 3 * HOMA_BPAGE_SIZE;
+	assert_int_equal(homa_recv(p.c, &msg, HOMA_RECV_NONBLOCK), -EINVAL);
+	msg.num_bpages = HOMA_MAX_BPAGES + 1;
+	assert_int_equal(homa_recv(p.c, &msg, HOMA_RECV_NONBLOCK), -EINVAL);
+	assert_int_equal(homa_release_bpages(p.c, msg.bpage_offsets, 1), -EINVAL);
+
+	/* The runtime cannot be torn down under open sockets. */
+	assert_int_equal(homa_fini(), -EBUSY);
+	assert_int_equal(homa_init(NULL), -EALREADY);
+	pair_close(&p);
+	free(huge);
+	rt_down();
+	assert_int_equal(homa_fini(), -ENOENT);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_nonblocking_recv_returns_eagain),
+    cmocka_unit_test(test_epoll_fd_readable_exactly_while_message_ready),
+    cmocka_unit_test(test_shutdown_wakes_sleeping_receiver_with_eshutdown),
+    cmocka_unit_test(test_abort_without_error_makes_rpc_vanish),
+    cmocka_unit_test(test_abort_with_error_completes_each_rpc_with_it),
+    cmocka_unit_test(test_info_lists_live_rpcs),
+    cmocka_unit_test(test_exhausted_region_reports_enobufs_then_recovers),
+    cmocka_unit_test(test_request_to_socket_not_accepting_requests_fails),
+    cmocka_unit_test(test_reply_to_unknown_id_is_enoent),
+    cmocka_unit_test(test_misuse_returns_documented_errors),
+};
+
+HOMA_TEST_MAIN(tests)
