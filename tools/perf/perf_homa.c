@@ -1,0 +1,304 @@
+/*
+ * perf_homa.c - Homa through the libhoma runtime (include/homa/homa.h).
+ *
+ * Requests carry the application's id as the completion cookie, so the
+ * response is matched without reading its bytes; only a request's 16-byte
+ * header is ever copied out. Received bpages are handed back in the next
+ * homa_recv() call, as the API intends, instead of costing a call of their
+ * own.
+ *
+ * Waiting: in polling mode the runtime itself busy-polls inside a blocking
+ * homa_recv() (poll_usecs raised to a second unless HOMA_POLL_USECS is set),
+ * with a receive timeout bounding each wait; with --no-poll poll_usecs is 0
+ * and the waits sleep. Built without the runtime (no `homa` target yet),
+ * every entry point fails cleanly and the tool still measures TCP and UDP.
+ */
+#define _GNU_SOURCE
+#include "perf_frame.h"
+#include "perf_transport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef HOMA_PERF_HAVE_HOMA
+
+int perf_homa_available(void)
+{
+	return 0;
+}
+
+int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *cfg,
+			  char *err, size_t errlen)
+{
+	(void)c;
+	(void)cfg;
+	snprintf(err, errlen, "homa: this homa-perf was built without the Homa runtime");
+	return -1;
+}
+
+int perf_homa_listen(struct perf_listener *l, int port, int poll, char *err,
+		     size_t errlen)
+{
+	(void)l;
+	(void)port;
+	(void)poll;
+	snprintf(err, errlen, "homa: this homa-perf was built without the Homa runtime");
+	return -1;
+}
+
+#else
+
+#include "homa.h"
+
+#define SPIN_USECS   1000000u /* poll_usecs when busy-polling */
+#define MAX_PER_CALL 64
+
+int perf_homa_available(void)
+{
+	return 1;
+}
+
+/* Creates the process's engine once, with the polling policy of this run. */
+static int runtime_init(int poll, char *err, size_t errlen)
+{
+	struct homa_config c;
+	int rc;
+
+	homa_config_default(&c);
+	if (!poll)
+		c.poll_usecs = 0;
+	else if (!getenv("HOMA_POLL_USECS"))
+		c.poll_usecs = SPIN_USECS;
+	rc = homa_init(&c);
+	if (rc == 0 || rc == -EALREADY)
+		return 0;
+	snprintf(err, errlen, "homa_init: %s %s", homa_strerror(rc),
+		 homa_last_error_msg());
+	return -1;
+}
+
+/* Blocking waits end after timeout_ns; the socket remembers the last value. */
+static void set_timeout(struct homa_socket *s, uint64_t *cur_us, uint64_t timeout_ns)
+{
+	uint64_t us = (timeout_ns + 999) / 1000;
+
+	if (us != *cur_us) {
+		homa_set_recv_timeout(s, us);
+		*cur_us = us;
+	}
+}
+
+/*
+ * One homa_recv(): waits (up to timeout_ns) only if wait is set. After it
+ * the bpages handed back are gone, unless the call rejected them.
+ */
+static int recv_one(struct homa_socket *s, struct homa_msg *m, uint64_t *cur_us, int wait,
+		    uint64_t timeout_ns)
+{
+	int rc;
+
+	if (wait)
+		set_timeout(s, cur_us, timeout_ns);
+	m->id = 0;
+	rc = homa_recv(s, m, wait ? 0 : HOMA_RECV_NONBLOCK);
+	if (rc <= 0 && rc != -EINVAL)
+		m->num_bpages = 0;
+	return rc;
+}
+
+static int quiet(int rc, const struct homa_msg *m)
+{
+	return rc == -EAGAIN || (rc == -ETIMEDOUT && m->id == 0);
+}
+
+/* ------------------------------------------------------------------ client */
+
+struct homa_client {
+	struct homa_socket *s;
+	const struct perf_addr *servers;
+	struct homa_msg msg;
+	uint64_t cur_us;
+};
+
+static int homa_client_send(void *impl, int server, uint64_t id, uint32_t len,
+			    uint32_t resp_len)
+{
+	struct homa_client *h = impl;
+	const struct perf_addr *a = &h->servers[server];
+	struct perf_hdr hdr = {.len = len, .resp_len = resp_len, .id = id};
+	uint8_t b[PERF_HDR_LEN];
+	struct iovec iov[2] = {{b, PERF_HDR_LEN}, {perf_zeros, len - PERF_HDR_LEN}};
+	uint64_t rpc_id;
+
+	perf_hdr_put(b, &hdr);
+	return homa_sendv(h->s, iov, len > PERF_HDR_LEN ? 2 : 1,
+			  (const struct sockaddr *)&a->ss, a->len, &rpc_id, id, 0);
+}
+
+static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, void *arg)
+{
+	struct homa_client *h = impl;
+	int n = 0;
+
+	while (n < MAX_PER_CALL) {
+		int rc =
+		    recv_one(h->s, &h->msg, &h->cur_us, n == 0 && timeout_ns, timeout_ns);
+
+		if (rc > 0)
+			done(arg, h->msg.completion_cookie, 0);
+		else if (quiet(rc, &h->msg))
+			break;
+		else if (h->msg.id != 0)
+			done(arg, h->msg.completion_cookie, -rc); /* that RPC failed */
+		else
+			return rc;
+		n++;
+	}
+	return n;
+}
+
+static void homa_client_close(void *impl)
+{
+	struct homa_client *h = impl;
+
+	homa_close(h->s);
+	free(h);
+}
+
+static const struct perf_client_ops homa_client_ops = {
+    .send = homa_client_send,
+    .poll = homa_client_poll,
+    .close = homa_client_close,
+};
+
+int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *cfg,
+			  char *err, size_t errlen)
+{
+	struct homa_client *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h || runtime_init(cfg->poll, err, errlen) != 0) {
+		free(h);
+		return -1;
+	}
+	rc = homa_socket(cfg->servers[0].ss.ss_family, 0, &h->s);
+	if (rc != 0) {
+		snprintf(err, errlen, "homa_socket: %s", homa_strerror(rc));
+		free(h);
+		return -1;
+	}
+	h->servers = cfg->servers;
+	c->ops = &homa_client_ops;
+	c->impl = h;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ server */
+
+struct homa_ep {
+	struct homa_socket *s;
+	struct homa_msg msg;
+	uint64_t cur_us;
+	int poll;
+};
+
+/* Answers the request in ep->msg with the length its header asks for. */
+static void answer(struct homa_ep *ep, int len)
+{
+	uint8_t b[PERF_HDR_LEN];
+	struct perf_hdr req, r = {.len = PERF_HDR_LEN};
+	struct iovec iov[2] = {{b, PERF_HDR_LEN}, {perf_zeros, 0}};
+
+	if (homa_msg_copy(ep->s, &ep->msg, 0, b, PERF_HDR_LEN) == PERF_HDR_LEN &&
+	    perf_hdr_get(b, PERF_HDR_LEN, &req) == 0 && req.len == (uint32_t)len) {
+		r.len = perf_resp_len(&req);
+		r.id = req.id;
+	}
+	perf_hdr_put(b, &r);
+	iov[1].iov_len = r.len - PERF_HDR_LEN;
+	homa_replyv(ep->s, iov, r.len > PERF_HDR_LEN ? 2 : 1, &ep->msg.peer.sa,
+		    ep->msg.peer_len, ep->msg.id);
+}
+
+static int homa_serve(void *impl, uint64_t timeout_ns)
+{
+	struct homa_ep *ep = impl;
+	int served = 0;
+
+	while (served < MAX_PER_CALL) {
+		int rc = recv_one(ep->s, &ep->msg, &ep->cur_us, served == 0 && timeout_ns,
+				  timeout_ns);
+
+		if (rc > 0 && (ep->msg.id & 1))
+			answer(ep, rc);
+		else if (quiet(rc, &ep->msg))
+			break;
+		else if (rc < 0 && ep->msg.id == 0)
+			return rc;
+		served++;
+	}
+	return served;
+}
+
+static void homa_ep_close(void *impl)
+{
+	struct homa_ep *ep = impl;
+
+	if (ep->msg.num_bpages)
+		homa_release_bpages(ep->s, ep->msg.bpage_offsets, ep->msg.num_bpages);
+	free(ep);
+}
+
+static const struct perf_endpoint_ops homa_ep_ops = {
+    .serve = homa_serve,
+    .close = homa_ep_close,
+};
+
+static int homa_endpoint(struct perf_listener *l, int poll, struct perf_endpoint *out)
+{
+	struct homa_ep *ep = calloc(1, sizeof(*ep));
+
+	if (!ep)
+		return -1;
+	ep->s = l->impl;
+	ep->poll = poll;
+	out->ops = &homa_ep_ops;
+	out->impl = ep;
+	return 0;
+}
+
+static void homa_listener_close(struct perf_listener *l)
+{
+	if (l->impl)
+		homa_close(l->impl);
+	l->impl = NULL;
+}
+
+int perf_homa_listen(struct perf_listener *l, int port, int poll, char *err,
+		     size_t errlen)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct homa_socket *s;
+	int rc;
+
+	if (runtime_init(poll, err, errlen) != 0)
+		return -1;
+	rc = homa_socket(AF_INET, 0, &s);
+	if (rc == 0 && (rc = homa_bind(s, (struct sockaddr *)&a, sizeof(a))) != 0)
+		homa_close(s);
+	if (rc != 0) {
+		snprintf(err, errlen, "homa server on port %d: %s", port,
+			 homa_strerror(rc));
+		return -1;
+	}
+	l->name = "homa";
+	l->fd = homa_fd(s);
+	l->impl = s;
+	l->endpoint = homa_endpoint;
+	l->close = homa_listener_close;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,118 @@
+/* perf_spawn.c - a homa-perf server in a child process. */
+#define _GNU_SOURCE
+#include "perf_spawn.h"
+
+#include "perf_util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define READY_FD      3
+#define READY_WAIT_MS 5000
+#define PORT_TRIES    8
+
+static void exec_server(const char *self, const char *protos, int port, int poll, int wfd)
+{
+	char portbuf[16], fdbuf[16];
+	char *argv[] = {"homa-perf",  "server",	     "--port",
+			portbuf,      "--protocols", (char *)protos,
+			"--ready-fd", fdbuf,	     poll ? NULL : "--no-poll",
+			NULL};
+
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", READY_FD);
+	if (dup2(wfd, READY_FD) < 0)
+		_exit(127);
+	execv(self, argv);
+	_exit(127);
+}
+
+/* Waits for the ready byte; 0 when the server serves, -1 when it died. */
+static int wait_ready(int rfd)
+{
+	struct pollfd p = {.fd = rfd, .events = POLLIN};
+	char b;
+
+	if (poll(&p, 1, READY_WAIT_MS) != 1)
+		return -1;
+	return read(rfd, &b, 1) == 1 ? 0 : -1;
+}
+
+static int try_port(struct perf_child *c, const char *self, const char *protos, int port,
+		    int poll)
+{
+	int fds[2];
+
+	if (pipe(fds) != 0)
+		return -1;
+	c->pid = fork();
+	if (c->pid == 0) {
+		close(fds[0]);
+		exec_server(self, protos, port, poll, fds[1]);
+	}
+	close(fds[1]);
+	c->port = port;
+	if (c->pid < 0 || wait_ready(fds[0]) != 0) {
+		close(fds[0]);
+		if (c->pid > 0)
+			perf_stop_server(c);
+		return -1;
+	}
+	close(fds[0]);
+	return 0;
+}
+
+int perf_spawn_server(struct perf_child *c, const char *self, const char *protos,
+		      int first_port, int poll)
+{
+	for (int i = 0; i < PORT_TRIES; i++)
+		if (try_port(c, self, protos, first_port + 2 * i, poll) == 0)
+			return 0;
+	c->pid = -1;
+	return -1;
+}
+
+uint64_t perf_child_cpu_ns(const struct perf_child *c)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the command name, which may contain spaces: utime is 14th. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (ut + st) * (PERF_NS_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+void perf_stop_server(struct perf_child *c)
+{
+	if (c->pid <= 0)
+		return;
+	kill(c->pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(c->pid, NULL, WNOHANG) == c->pid) {
+			c->pid = -1;
+			return;
+		}
+		perf_sleep_ns(10000000);
+	}
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+	c->pid = -1;
+}
