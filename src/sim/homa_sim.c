@@ -324,6 +324,8 @@ uint64_t homa_sim_port_peak(const struct homa_sim *sim, uint32_t host)
 
 int homa_sim_pkt_type(const struct homa_sim_pkt *p)
 {
-	/* The type byte follows sport, dport and sequence in the common header. */
-	return p->len > 8 ? p->bytes[8] : 0;
+	struct homa_packet pkt;
+
+	/* The codec knows the layout; a test filter should not. */
+	return homa_wire_decode(p->bytes, p->len, &pkt) < 0 ? 0 : pkt.common.type;
 }

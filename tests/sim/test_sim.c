@@ -405,6 +405,83 @@ static void test_grants__bound_holds_under_w5(void **state)
 	homa_workload_free(&w);
 }
 
+/* ------------------------------------------------------ filters */
+
+struct hold_first {
+	uint32_t src;
+	uint64_t delay_ns;
+	int held;
+};
+
+/* Holds back the first DATA packet from one host. */
+static int hold_first_data(void *ctx, const struct homa_sim_pkt *p, uint64_t now,
+			   uint64_t *delay_ns)
+{
+	struct hold_first *h = ctx;
+
+	(void)now;
+	if (!h->held && p->src == h->src && homa_sim_pkt_type(p) == HOMA_PKT_DATA) {
+		h->held = 1;
+		*delay_ns = h->delay_ns;
+	}
+	return HOMA_SIM_PASS;
+}
+
+static void test_filter__overtaken_request_runs_once(void **state)
+{
+	struct homa_sim *sim = new_sim(2, 8);
+	struct hold_first hold = {1, 30 * MS, 0};
+	const struct homa_sim_rpc *r;
+	int64_t k;
+
+	(void)state;
+	/* The request's only packet is held for 30 ms: the client times out
+	 * waiting, sends it again, gets its response and acks it; then the
+	 * stale copy arrives and must not run a second time. */
+	homa_sim_set_filter(sim, hold_first_data, &hold);
+	k = homa_sim_send_rpc(sim, 1, 0, 500);
+	assert_int_equal(homa_sim_run_to_completion(sim, 25 * MS), 0);
+	r = homa_sim_rpc(sim, (uint64_t)k);
+	assert_int_equal(r->state, HOMA_SIM_RPC_DONE);
+	assert_true(r->end_ns < 30 * MS);
+	homa_sim_run_until(sim, 40 * MS);
+	assert_int_equal(hold.held, 1);
+	assert_int_equal(homa_sim_results(sim)->duplicate_executions, 0);
+	assert_int_equal(homa_sim_results(sim)->stats.server_requests_done, 1);
+	finish_clean(sim);
+	homa_sim_free(sim);
+}
+
+static int drop_grants_early(void *ctx, const struct homa_sim_pkt *p, uint64_t now,
+			     uint64_t *delay_ns)
+{
+	uint64_t *dropped = ctx;
+
+	(void)delay_ns;
+	if (now < 3 * MS && homa_sim_pkt_type(p) == HOMA_PKT_GRANT) {
+		(*dropped)++;
+		return HOMA_SIM_DROP;
+	}
+	return HOMA_SIM_PASS;
+}
+
+static void test_filter__lost_grants_recovered(void **state)
+{
+	struct homa_sim *sim = new_sim(2, 2);
+	uint64_t dropped = 0;
+	int64_t k;
+
+	(void)state;
+	homa_sim_set_filter(sim, drop_grants_early, &dropped);
+	k = homa_sim_send_rpc(sim, 0, 1, 1000000);
+	assert_int_equal(homa_sim_run_to_completion(sim, 1000 * MS), 0);
+	assert_int_equal(homa_sim_rpc(sim, (uint64_t)k)->state, HOMA_SIM_RPC_DONE);
+	assert_true(dropped > 0);
+	assert_true(homa_sim_results(sim)->stats.tx_resend > 0);
+	finish_clean(sim);
+	homa_sim_free(sim);
+}
+
 /* ------------------------------------------------------ allocation failures */
 
 static void test_faults__allocation_failures_leak_nothing(void **state)
@@ -457,6 +534,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_priorities__short_messages_gain),
     cmocka_unit_test(test_determinism__same_seed_same_bytes),
     cmocka_unit_test(test_grants__bound_holds_under_w5),
+    cmocka_unit_test(test_filter__overtaken_request_runs_once),
+    cmocka_unit_test(test_filter__lost_grants_recovered),
     cmocka_unit_test(test_faults__allocation_failures_leak_nothing),
 };
 
