@@ -47,10 +47,8 @@ int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t 
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].len;
 	m->buf = homa_mem_alloc(&e->mem, total);
-	if (m->buf == NULL) {
-		e->stats.alloc_failures++;
+	if (m->buf == NULL)
 		return -ENOMEM;
-	}
 	for (i = 0, p = m->buf; i < iovcnt; p += iov[i].len, i++)
 		if (iov[i].len != 0)
 			memcpy(p, iov[i].base, iov[i].len);

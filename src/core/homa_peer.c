@@ -38,10 +38,8 @@ static void peer_table_grow(struct homa_engine *e)
 	struct homa_peer **old = e->peer_buckets;
 	struct homa_peer **nb = homa_mem_zalloc(&e->mem, n * sizeof(*nb));
 
-	if (nb == NULL) {
-		e->stats.alloc_failures++;
+	if (nb == NULL)
 		return;
-	}
 	e->peer_buckets = nb;
 	e->peer_nbuckets = n;
 	for (i = 0; i < old_n; i++) {
@@ -70,6 +68,15 @@ struct homa_peer *homa_peer_find(const struct homa_engine *e,
 	return NULL;
 }
 
+static void peer_table_free_if_empty(struct homa_engine *e)
+{
+	if (e->num_peers != 0 || e->peer_buckets == NULL)
+		return;
+	homa_mem_free(&e->mem, e->peer_buckets, e->peer_nbuckets * sizeof(void *));
+	e->peer_buckets = NULL;
+	e->peer_nbuckets = 0;
+}
+
 /* flush: send the cached acks first (not while the engine is being freed). */
 static void peer_free(struct homa_engine *e, struct homa_peer *p, int flush)
 {
@@ -83,12 +90,7 @@ static void peer_free(struct homa_engine *e, struct homa_peer *p, int flush)
 	homa_list_remove(&p->link);
 	e->num_peers--;
 	homa_mem_free(&e->mem, p, sizeof(*p));
-	if (e->num_peers == 0) {
-		homa_mem_free(&e->mem, e->peer_buckets,
-			      e->peer_nbuckets * sizeof(void *));
-		e->peer_buckets = NULL;
-		e->peer_nbuckets = 0;
-	}
+	peer_table_free_if_empty(e);
 }
 
 /* Frees one idle peer to make room; 0 if every peer is busy. */
@@ -129,7 +131,7 @@ static struct homa_peer *peer_create(struct homa_engine *e, const struct homa_ad
 		return NULL;
 	p = homa_mem_zalloc(&e->mem, sizeof(*p));
 	if (p == NULL) {
-		e->stats.alloc_failures++;
+		peer_table_free_if_empty(e);
 		return NULL;
 	}
 	p->addr = *addr;
@@ -240,10 +242,8 @@ static void tomb_table_grow(struct homa_engine *e)
 	struct homa_tomb **old = e->tomb_buckets;
 	struct homa_tomb **nb = homa_mem_zalloc(&e->mem, n * sizeof(*nb));
 
-	if (nb == NULL) {
-		e->stats.alloc_failures++;
+	if (nb == NULL)
 		return;
-	}
 	e->tomb_buckets = nb;
 	e->tomb_nbuckets = n;
 	for (i = 0; i < old_n; i++) {
@@ -259,6 +259,15 @@ static void tomb_table_grow(struct homa_engine *e)
 	homa_mem_free(&e->mem, old, old_n * sizeof(*old));
 }
 
+static void tomb_table_free_if_empty(struct homa_engine *e)
+{
+	if (e->num_tombs != 0 || e->tomb_buckets == NULL)
+		return;
+	homa_mem_free(&e->mem, e->tomb_buckets, e->tomb_nbuckets * sizeof(void *));
+	e->tomb_buckets = NULL;
+	e->tomb_nbuckets = 0;
+}
+
 static void tomb_free(struct homa_engine *e, struct homa_tomb *t)
 {
 	struct homa_tomb **pp = &e->tomb_buckets[tomb_bucket(e, t->peer, t->id)];
@@ -272,12 +281,7 @@ static void tomb_free(struct homa_engine *e, struct homa_tomb *t)
 	e->num_tombs--;
 	homa_peer_put(e, t->peer);
 	homa_mem_free(&e->mem, t, sizeof(*t));
-	if (e->num_tombs == 0) {
-		homa_mem_free(&e->mem, e->tomb_buckets,
-			      e->tomb_nbuckets * sizeof(void *));
-		e->tomb_buckets = NULL;
-		e->tomb_nbuckets = 0;
-	}
+	tomb_table_free_if_empty(e);
 }
 
 void homa_peer_tomb_add(struct homa_engine *e, struct homa_peer *peer, uint64_t id,
@@ -297,7 +301,7 @@ void homa_peer_tomb_add(struct homa_engine *e, struct homa_peer *peer, uint64_t 
 		return;
 	t = homa_mem_zalloc(&e->mem, sizeof(*t));
 	if (t == NULL) {
-		e->stats.alloc_failures++;
+		tomb_table_free_if_empty(e);
 		return;
 	}
 	t->peer = peer;

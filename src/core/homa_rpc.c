@@ -43,10 +43,8 @@ static void table_grow(struct homa_sock *s)
 	struct homa_rpc **nb = homa_mem_zalloc(&e->mem, n * sizeof(*nb));
 	size_t i;
 
-	if (nb == NULL) {
-		e->stats.alloc_failures++;
+	if (nb == NULL)
 		return;
-	}
 	s->buckets = nb;
 	s->nbuckets = n;
 	for (i = 0; i < old_n; i++) {
@@ -63,13 +61,27 @@ static void table_grow(struct homa_sock *s)
 	homa_mem_free(&e->mem, old, old_n * sizeof(*old));
 }
 
-static void table_insert(struct homa_sock *s, struct homa_rpc *rpc)
+/* Makes room for one more RPC; 0 when the table cannot hold it. */
+static int table_reserve(struct homa_sock *s)
 {
-	size_t b;
-
 	if (s->num_rpcs >= s->nbuckets)
 		table_grow(s);
-	b = rpc_bucket(rpc);
+	return s->nbuckets != 0 ? 0 : -ENOMEM;
+}
+
+static void table_free_if_empty(struct homa_sock *s)
+{
+	if (s->num_rpcs != 0 || s->buckets == NULL)
+		return;
+	homa_mem_free(&s->e->mem, s->buckets, s->nbuckets * sizeof(*s->buckets));
+	s->buckets = NULL;
+	s->nbuckets = 0;
+}
+
+static void table_insert(struct homa_sock *s, struct homa_rpc *rpc)
+{
+	size_t b = rpc_bucket(rpc);
+
 	rpc->hnext = s->buckets[b];
 	s->buckets[b] = rpc;
 }
@@ -82,21 +94,20 @@ static void table_remove(struct homa_sock *s, struct homa_rpc *rpc)
 		pp = &(*pp)->hnext;
 	if (*pp == rpc)
 		*pp = rpc->hnext;
-	if (s->num_rpcs == 0 && s->buckets != NULL) {
-		homa_mem_free(&s->e->mem, s->buckets, s->nbuckets * sizeof(*s->buckets));
-		s->buckets = NULL;
-		s->nbuckets = 0;
-	}
+	table_free_if_empty(s);
 }
 
 static struct homa_rpc *rpc_alloc(struct homa_sock *s, struct homa_peer *peer,
 				  uint64_t id, uint16_t dport, uint64_t now)
 {
 	struct homa_engine *e = s->e;
-	struct homa_rpc *rpc = homa_mem_zalloc(&e->mem, sizeof(*rpc));
+	struct homa_rpc *rpc;
 
+	if (table_reserve(s) != 0)
+		return NULL;
+	rpc = homa_mem_zalloc(&e->mem, sizeof(*rpc));
 	if (rpc == NULL) {
-		e->stats.alloc_failures++;
+		table_free_if_empty(s);
 		return NULL;
 	}
 	rpc->sock = s;

@@ -128,6 +128,12 @@ static void cb_writable(void *user, struct homa_sock *sock)
 struct htn *htn_new(int n, const struct homa_settings *settings, uint64_t latency_ns,
 		    uint32_t rate_mbps)
 {
+	return htn_new_with(n, settings, latency_ns, rate_mbps, NULL);
+}
+
+struct htn *htn_new_with(int n, const struct homa_settings *settings, uint64_t latency_ns,
+			 uint32_t rate_mbps, const struct homa_allocator *alloc)
+{
 	struct homa_callbacks cb = {cb_send, cb_ready, cb_writable};
 	struct homa_settings def;
 	struct htn *net = calloc(1, sizeof(*net));
@@ -148,7 +154,7 @@ struct htn *htn_new(int n, const struct homa_settings *settings, uint64_t latenc
 		h->net = net;
 		h->index = i;
 		homa_addr_from_ipv4(&h->addr, 0x0a000001u + (uint32_t)i);
-		if (homa_engine_new(settings, &cb, h, NULL, 1000 + (uint64_t)i, 0,
+		if (homa_engine_new(settings, &cb, h, alloc, 1000 + (uint64_t)i, 0,
 				    &h->engine))
 			abort();
 	}

@@ -92,6 +92,10 @@ struct htn {
 struct htn *htn_new(int n, const struct homa_settings *settings, uint64_t latency_ns,
 		    uint32_t rate_mbps);
 
+/* Same, with every engine allocating through alloc (NULL: malloc). */
+struct htn *htn_new_with(int n, const struct homa_settings *settings, uint64_t latency_ns,
+			 uint32_t rate_mbps, const struct homa_allocator *alloc);
+
 /* Frees everything; returns bytes the engines held after all sockets closed. */
 size_t htn_free(struct htn *net);
 

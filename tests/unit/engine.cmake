@@ -3,3 +3,5 @@ set(HOMA_ENGINE_TEST_COMMON ${PROJECT_SOURCE_DIR}/tests/common/homa_testnet.c
   ${PROJECT_SOURCE_DIR}/tests/common/homa_pktbuild.c)
 homa_add_test(BINARY engine SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_engine.c
   ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
+homa_add_test(BINARY engine_api SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_engine_api.c
+  ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
