@@ -221,9 +221,13 @@ static void cb_writable(void *user, struct homa_sock *sock)
 /* Keeps ready_efd readable exactly while a shared message (or shutdown) waits. */
 void homa_rt_sync_ready(struct homa_socket *s)
 {
-	int want = atomic_load(&s->shut) || homa_sock_readable(s->core);
 	uint64_t v = 1;
+	int want;
 
+	/* Two system calls per message: only for applications that use the fd. */
+	if (!s->fd_exported)
+		return;
+	want = atomic_load(&s->shut) || homa_sock_readable(s->core);
 	if (want == s->ready_state)
 		return;
 	if (want) {

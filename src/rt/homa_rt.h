@@ -38,6 +38,7 @@ struct homa_socket {
 	int wake_efd;			/* semaphore eventfd: "recheck" for sleepers */
 	int ready_efd;			/* homa_fd(): readable iff a message is ready */
 	int ready_state;		/* lock: ready_efd currently signalled */
+	int fd_exported;		/* lock: homa_fd() was called; keep ready_efd */
 	atomic_int waiters;		/* threads inside homa_recv's wait loop */
 	int sleepers;			/* lock: of which sleeping in epoll_wait */
 	atomic_uint_fast64_t ready_gen; /* bumped by the ready callback */

@@ -371,7 +371,15 @@ int homa_get_family(const struct homa_socket *s)
 
 int homa_fd(struct homa_socket *s)
 {
-	return s ? s->ready_efd : -EINVAL;
+	struct homa_rt *rt = homa_rt_global;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&rt->lock);
+	s->fd_exported = 1;
+	homa_rt_sync_ready(s);
+	pthread_mutex_unlock(&rt->lock);
+	return s->ready_efd;
 }
 
 /* ------------------------------------------------------------ shutdown */
