@@ -191,6 +191,7 @@ static void engine_init(struct homa_engine *e, const struct homa_settings *setti
 	e->now = now;
 	homa_list_init(&e->socks);
 	homa_list_init(&e->peers);
+	homa_list_init(&e->ack_peers);
 	homa_list_init(&e->tombs);
 	homa_pacer_init(e);
 	homa_grant_init(&e->grant, &e->s, grant_send, e);
@@ -322,9 +323,10 @@ void homa_engine_unreachable(struct homa_engine *e, const struct homa_addr *addr
 
 /* ---------------------------------------------------------------- timers */
 
+/* Something needs ticks: an RPC, or acks waiting to be flushed. */
 int homa_engine_alive(const struct homa_engine *e)
 {
-	return e->num_rpcs != 0;
+	return e->num_rpcs != 0 || !homa_list_empty(&e->ack_peers);
 }
 
 uint64_t homa_engine_next_timeout(const struct homa_engine *e)

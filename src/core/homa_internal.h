@@ -96,7 +96,10 @@ struct homa_peer {
 	/* Acks for server RPCs of this peer that our clients consumed. */
 	struct homa_ack acks[HOMA_MAX_ACKS_PER_PKT];
 	uint32_t num_acks;
-	uint16_t ack_sport; /* port of the socket that pushed the last ack */
+	uint16_t ack_sport;	   /* port of the socket that pushed the last ack */
+	uint64_t ack_tick;	   /* tick count when the oldest cached ack was pushed */
+	struct homa_link ack_link; /* engine list of peers holding acks */
+	uint64_t need_ack_tick;	   /* tick count + 1 of our last NEED_ACK to it */
 	struct homa_link tombs;
 	uint32_t num_tombs;
 };
@@ -155,6 +158,7 @@ struct homa_rpc {
 	uint64_t cookie;
 	uint32_t silent_ticks;
 	uint32_t ack_wait_ticks; /* server: ticks since the response was all sent */
+	uint32_t need_ack_due;	 /* server: ack_wait_ticks at which NEED_ACK is due */
 	struct homa_msgout out;
 	struct homa_msgin_state in;
 };
@@ -224,6 +228,7 @@ struct homa_engine {
 	size_t peer_nbuckets;
 	size_t num_peers;
 	struct homa_link peers;
+	struct homa_link ack_peers; /* peers whose ack cache is not empty */
 	/* Tombstones. */
 	struct homa_tomb **tomb_buckets;
 	size_t tomb_nbuckets;

@@ -27,10 +27,13 @@ void homa_peer_set_cutoffs(struct homa_peer *peer, const uint32_t *cutoffs,
  */
 void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 			struct homa_sock *s, uint64_t client_id, uint16_t server_port);
-/* Pops the newest cached ack into *ack (client_id 0 if none). */
+/* Pops the oldest cached ack into *ack (client_id 0 if none). */
 void homa_peer_ack_pop(struct homa_peer *peer, struct homa_ack *ack);
-/* Sends every cached ack of every peer as ACK packets. */
-void homa_peer_flush_acks(struct homa_engine *e, struct homa_sock *s);
+/*
+ * Sends cached acks as ACK packets: those of every peer (min_age 0), or only
+ * of peers whose oldest ack was cached at least min_age ticks ago.
+ */
+void homa_peer_flush_acks(struct homa_engine *e, struct homa_sock *s, uint64_t min_age);
 
 /* Remembers server RPC id of peer (server_port) until now + tombstone_ns. */
 void homa_peer_tomb_add(struct homa_engine *e, struct homa_peer *peer, uint64_t id,

@@ -178,7 +178,7 @@ static void ack_before_close(struct homa_sock *s)
 		if (homa_rpc_is_client(rpc) && rpc->out.next_xmit != 0)
 			homa_peer_ack_push(s->e, rpc->peer, s, rpc->id, rpc->dport);
 	}
-	homa_peer_flush_acks(s->e, s);
+	homa_peer_flush_acks(s->e, s, 0);
 }
 
 void homa_sock_shutdown(struct homa_sock *s, uint64_t now)

@@ -320,6 +320,33 @@ static void test_acks__piggybacked_on_next_request(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+static void test_acks__cached_ack_flushed_at_next_tick_before_need_ack(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64),
+			*s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	int err;
+
+	(void)state;
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 100000);
+	answer_all(net, s);
+	htn_run_for(net, 100000);
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	htn_run_for(net, 5 * MS);
+	assert_int_equal(stats(net, 0)->tx_ack, 1);
+	assert_int_equal(stats(net, 1)->tx_need_ack, 0);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	/* Nothing left to do: both engines stop ticking (tombstones aside). */
+	assert_int_equal(homa_engine_next_timeout(net->hosts[0].engine), UINT64_MAX);
+	assert_true(homa_engine_next_timeout(net->hosts[1].engine) >
+		    net->now + 1000 * MS);
+	htn_run_for(net, 3000 * MS);
+	assert_int_equal(homa_engine_next_timeout(net->hosts[1].engine), UINT64_MAX);
+	assert_int_equal(htn_free(net), 0);
+}
+
 static void test_acks__need_ack_for_incomplete_response_gets_resend(void **state)
 {
 	struct htn *net = htn_new(2, NULL, 1000, 0);
@@ -570,6 +597,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reply__errors),
     cmocka_unit_test(test_acks__cache_overflow_sends_ack_packet),
     cmocka_unit_test(test_acks__piggybacked_on_next_request),
+    cmocka_unit_test(test_acks__cached_ack_flushed_at_next_tick_before_need_ack),
     cmocka_unit_test(test_acks__need_ack_for_incomplete_response_gets_resend),
     cmocka_unit_test(test_limits__server_rpcs_per_peer_capped),
     cmocka_unit_test(test_limits__busy_peers_not_evicted_idle_ones_are),
