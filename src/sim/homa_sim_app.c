@@ -21,7 +21,9 @@
  *
  * At-most-once is checked independently of the engine: the server
  * application remembers every (client host, client port, RPC id) it executed
- * and counts a second execution as a duplicate.
+ * and counts a second execution as a duplicate. The memory is per server
+ * incarnation: a server that crashed and restarted remembers nothing, and a
+ * request it ran before the crash may legitimately run again after it.
  *
  * Load: a host's requests follow a Poisson process of rate
  *     lambda = load * link rate / E[wire bytes per RPC]
@@ -137,12 +139,16 @@ static uint64_t truncate_tag(uint64_t tag, uint32_t len)
 
 static uint64_t key_hash(const struct sim_exec_key *k)
 {
-	return mix64(k->id ^ ((uint64_t)k->host << 16 | k->port) * 0x9e3779b97f4a7c15ull);
+	uint64_t who = (uint64_t)k->host << 16 | k->port;
+	uint64_t where = (uint64_t)k->server << 32 | k->server_epoch;
+
+	return mix64(k->id ^ who * 0x9e3779b97f4a7c15ull ^ mix64(where));
 }
 
 static int key_equal(const struct sim_exec_key *a, const struct sim_exec_key *b)
 {
-	return a->host == b->host && a->port == b->port && a->id == b->id;
+	return a->host == b->host && a->port == b->port && a->id == b->id &&
+	       a->server == b->server && a->server_epoch == b->server_epoch;
 }
 
 /* Inserts k; returns 1 if it was already there. */
@@ -191,7 +197,7 @@ static void server_handle(struct sim_host *h, const struct homa_recv_msg *m)
 {
 	struct homa_sim *sim = h->sim;
 	uint32_t client = homa_sim_host_of(sim, &m->peer.addr);
-	struct sim_exec_key key = {client, m->peer.port, m->id};
+	struct sim_exec_key key = {client, m->peer.port, h->index, h->epoch, m->id};
 	uint32_t rlen = sim->cfg.response_bytes;
 	struct homa_iov iov = {h->scratch, rlen};
 	uint64_t tag = msg_tag(h->server_region, m);

@@ -196,6 +196,8 @@ void homa_sim_host_halt(struct sim_host *h)
 	h->alloc.injected = 0;
 	h->up = 0;
 	h->epoch++;
+	/* What the NIC still held is gone with the host. */
+	h->nic_free_ns = sim->now;
 	h->timer_gen++;
 	h->timer_at = UINT64_MAX;
 	h->ready = 0;

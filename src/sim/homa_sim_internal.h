@@ -95,9 +95,13 @@ struct sim_host {
 
 /* ------------------------------------------------------ dedup set */
 
+/* One execution: which server incarnation ran which client's RPC. A server
+ * that crashes forgets what it ran, so at-most-once is per incarnation. */
 struct sim_exec_key {
-	uint32_t host;
-	uint16_t port;
+	uint32_t host; /* client */
+	uint16_t port; /* client port */
+	uint32_t server;
+	uint32_t server_epoch;
 	uint64_t id;
 };
 
