@@ -126,7 +126,7 @@ struct homa_msgout {
 	uint32_t granted;
 	uint32_t next_xmit; /* first byte never transmitted */
 	uint8_t sched_prio; /* priority from the last GRANT */
-	uint64_t start_ns;  /* when the message was queued (pacer FIFO) */
+	uint64_t seq;	    /* order in which messages were queued (pacer FIFO) */
 };
 
 /*
@@ -235,7 +235,8 @@ struct homa_engine {
 	size_t num_tombs;
 	struct homa_link tombs;
 	size_t num_rpcs;
-	int freeing; /* homa_engine_free() is running: send nothing */
+	int freeing;	  /* homa_engine_free() is running: send nothing */
+	uint64_t msg_seq; /* outgoing messages queued so far */
 	/* Timer. */
 	uint64_t next_tick;
 	uint64_t tick_count;
@@ -286,8 +287,7 @@ void homa_incoming_grant_send(void *ctx, struct homa_grant_rpc *g, uint32_t offs
 
 /* ---------------------------------------------------------- outgoing */
 
-int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t iovcnt,
-		       uint64_t now);
+int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t iovcnt);
 /* Sends what is granted (or queues the RPC with the pacer). */
 void homa_outgoing_xmit(struct homa_rpc *rpc, uint64_t now);
 /* Sends one DATA packet of [offset, offset+len) (no pacing). */

@@ -35,8 +35,7 @@ static uint32_t max_seg(const struct homa_engine *e)
 	return e->s.max_packet_bytes - HOMA_DATA_HDR_LEN;
 }
 
-int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t iovcnt,
-		       uint64_t now)
+int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t iovcnt)
 {
 	struct homa_sock *s = rpc->sock;
 	struct homa_engine *e = s->e;
@@ -58,7 +57,7 @@ int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t 
 	m->granted = m->unscheduled;
 	m->next_xmit = 0;
 	m->sched_prio = 0;
-	m->start_ns = now;
+	m->seq = ++e->msg_seq;
 	s->wmem += total;
 	return 0;
 }

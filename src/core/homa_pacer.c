@@ -90,7 +90,7 @@ static struct homa_rpc *oldest(struct homa_engine *e)
 	for (l = e->pacer.throttled.next; l != &e->pacer.throttled; l = l->next) {
 		struct homa_rpc *o = homa_container_of(l, struct homa_rpc, throttle_link);
 
-		if (best == NULL || o->out.start_ns < best->out.start_ns)
+		if (best == NULL || o->out.seq < best->out.seq)
 			best = o;
 	}
 	return best;

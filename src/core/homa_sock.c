@@ -267,7 +267,7 @@ int homa_sock_send_request(struct homa_sock *s, const struct homa_endpoint *dst,
 		err = homa_rpc_new_client(s, dst, now, &rpc);
 	if (err != 0)
 		return err;
-	err = homa_outgoing_copy(rpc, iov, iovcnt, now);
+	err = homa_outgoing_copy(rpc, iov, iovcnt);
 	if (err != 0) {
 		homa_rpc_end(rpc, now);
 		return homa_sock_fail(s, err, "no memory for the message");
@@ -302,7 +302,7 @@ int homa_sock_reply(struct homa_sock *s, uint64_t id, const struct homa_endpoint
 	err = check_message(s, iov, iovcnt, &length);
 	if (err == 0)
 		err = check_wmem(s, length);
-	if (err == 0 && homa_outgoing_copy(rpc, iov, iovcnt, now) != 0)
+	if (err == 0 && homa_outgoing_copy(rpc, iov, iovcnt) != 0)
 		err = homa_sock_fail(s, -ENOMEM, "no memory for the message");
 	if (err != 0)
 		return err;

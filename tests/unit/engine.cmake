@@ -5,3 +5,5 @@ homa_add_test(BINARY engine SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_engine
   ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
 homa_add_test(BINARY engine_api SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_engine_api.c
   ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
+homa_add_test(BINARY engine_pacer SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_pacer.c
+  ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
