@@ -57,15 +57,12 @@ static void mark(struct world *w, const struct msg *m, uint8_t v)
 
 	for (uint32_t j = 0; j < m->num; j++) {
 		uint32_t bytes = left < HOMA_BPAGE_SIZE ? left : HOMA_BPAGE_SIZE;
+		uint32_t first = m->offs[j] / 64, units = (bytes + 63) / 64;
 
 		CHECK(m->offs[j] % 64 == 0);
-		for (uint32_t u = 0; u < (bytes + 63) / 64; u++) {
-			uint32_t unit = m->offs[j] / 64 + u;
-
-			CHECK(unit < w->pool.num_bpages * (HOMA_BPAGE_SIZE / 64));
-			CHECK(v == 0 || w->used[unit] == 0);
-			w->used[unit] = v;
-		}
+		CHECK(first + units <= w->pool.num_bpages * (HOMA_BPAGE_SIZE / 64));
+		CHECK(v == 0 || memchr(w->used + first, 1, units) == NULL);
+		memset(w->used + first, v, units);
 		left -= bytes;
 	}
 }
