@@ -75,8 +75,9 @@ void hpb_init(struct homa_packet *pkt, uint8_t type, uint16_t sport, uint16_t dp
 /*
  * DATA carrying [offset, offset + payload) of a message_length-byte message,
  * in the branch-main form: sequence = offset, seg_offset = 0xffffffff.
- * incoming as given, no piggybacked ack, cutoff_version 0, retransmit 0. u.data.offset is set too (as decode would). For the
- * segmented form set pkt->u.data.seg_offset afterwards.
+ * incoming as given, no piggybacked ack, cutoff_version 0, retransmit 0.
+ * u.data.offset is set too (as decode would). For the segmented form set
+ * pkt->u.data.seg_offset afterwards.
  */
 void hpb_data(struct homa_packet *pkt, uint16_t sport, uint16_t dport, uint64_t sender_id,
 	      uint32_t message_length, uint32_t offset, uint32_t incoming);
