@@ -2,16 +2,16 @@
  * homa_pacer.c - keeps the NIC queue short so that grants and short messages
  * are not stuck behind long messages (reference sections 6.2 and 6.3).
  *
- * Invariant: link_idle_ns is our estimate of when the last byte handed to
- * the embedder will have left the uplink. A DATA packet of a long message is
- * sent only while now + max_nic_backlog_ns >= link_idle_ns, i.e. while the
- * estimated backlog is at most max_nic_backlog_ns; otherwise its RPC waits on
- * the throttled list, kept sorted by bytes left to send (SRPT; ties keep
- * arrival order). homa_engine_next_timeout() reports when the backlog will
- * have drained enough, and homa_pacer_pump() (run from handle_timeout and at
- * the end of every input) sends one packet at a time from the list head,
- * except that pacer_fifo_fraction permil of the packets go to the RPC that
- * has waited longest, so a long message is never starved.
+ * Invariant: link_idle_ns (plus a picosecond remainder, so rounding does not
+ * add up) is our estimate of when the last byte handed to the embedder will
+ * have left the uplink. A DATA packet of a long message is sent only
+ * while now + max_nic_backlog_ns >= link_idle_ns, i.e. while the estimated backlog is at
+ * most max_nic_backlog_ns; otherwise its RPC waits on the throttled list, kept sorted by
+ * bytes left to send (SRPT; ties keep arrival order). homa_engine_next_timeout() reports
+ * when the backlog will have drained enough, and homa_pacer_pump() (run from
+ * handle_timeout and at the end of every input) sends one packet at a time from the list
+ * head, except that pacer_fifo_fraction permil of the packets go to the message queued
+ * first (lowest sequence), so a long message is never starved.
  *
  * The cost model. Every packet is charged
  *     (Homa header + payload + HOMA_PACER_PKT_OVERHEAD) * 8000 / link_mbps ns
@@ -39,11 +39,17 @@ void homa_pacer_init(struct homa_engine *e)
 void homa_pacer_charge(struct homa_engine *e, size_t bytes, uint64_t now)
 {
 	uint64_t wire = (uint64_t)bytes + HOMA_PACER_PKT_OVERHEAD;
-	uint64_t cost = wire * 8000u / e->s.link_mbps;
+	uint64_t cost_ps = wire * 8000000u / e->s.link_mbps;
 
-	if (e->pacer.link_idle_ns < now)
-		e->pacer.link_idle_ns = now;
-	e->pacer.link_idle_ns += cost;
+	struct homa_pacer *p = &e->pacer;
+
+	if (p->link_idle_ns < now) {
+		p->link_idle_ns = now;
+		p->link_idle_frac_ps = 0;
+	}
+	cost_ps += p->link_idle_frac_ps;
+	p->link_idle_ns += cost_ps / 1000;
+	p->link_idle_frac_ps = (uint32_t)(cost_ps % 1000);
 }
 
 int homa_pacer_room(const struct homa_engine *e, uint64_t now)
@@ -135,9 +141,11 @@ void homa_pacer_pump(struct homa_engine *e, uint64_t now)
 
 uint64_t homa_pacer_next(const struct homa_engine *e)
 {
+	uint64_t idle_ns = e->pacer.link_idle_ns;
+
 	if (homa_list_empty(&e->pacer.throttled))
 		return UINT64_MAX;
-	if (e->pacer.link_idle_ns <= e->s.max_nic_backlog_ns)
+	if (idle_ns <= e->s.max_nic_backlog_ns)
 		return 0;
-	return e->pacer.link_idle_ns - e->s.max_nic_backlog_ns;
+	return idle_ns - e->s.max_nic_backlog_ns;
 }
