@@ -36,7 +36,7 @@
  * THREADING AND POLLING. There is no thread hand-off on the fast path. A
  * thread sending a message runs the protocol and the sendmsg() system calls
  * itself. A thread waiting in homa_recv() reads the socket's packets itself:
- * it busy-polls for up to poll_usecs (default 50, env HOMA_POLL_USECS, 0 =
+ * it busy-polls for up to poll_usecs (default 100, env HOMA_POLL_USECS, 0 =
  * never spin), then sleeps in the kernel until packets or a wake-up arrive.
  * A background thread runs timers (retransmission, timeouts, acks) and the
  * pacer, and reads packets for sockets that no application thread is
@@ -90,7 +90,9 @@ struct homa_config {
 	 */
 	struct homa_settings settings;
 	/* Microseconds a waiting homa_recv() busy-polls before sleeping.
-	 * Default 50; env HOMA_POLL_USECS; 0 = sleep at once. */
+	 * Default 100 (more than a ~60 us cross-core wake-up, so two peers
+	 * that fell asleep get back to polling); env HOMA_POLL_USECS; 0 =
+	 * sleep at once. Only time actually spent polling counts. */
 	uint32_t poll_usecs;
 	/* Default receive region per socket, bytes (mmap'ed lazily when a
 	 * socket first needs one and has none). Default 64 MiB (virtual;

@@ -137,7 +137,10 @@ int homa_config_default(struct homa_config *c)
 	memset(c, 0, sizeof(*c));
 	homa_settings_default(&c->settings);
 	c->settings.link_mbps = 1000000;
-	c->poll_usecs = 50;
+	/* Longer than a cross-core wake-up (~60 us) plus a turnaround: with
+	 * less, two peers that both fell asleep keep waking each other too
+	 * late to find the other still polling, and never get back to spinning. */
+	c->poll_usecs = 100;
 	err |= env_u64("HOMA_MTU", &mtu);
 	c->settings.max_packet_bytes = max_packet_for_mtu((long)mtu);
 	err |= env_u32("HOMA_LINK_MBPS", &c->settings.link_mbps);
