@@ -166,6 +166,8 @@ size_t htn_free(struct htn *net)
 	size_t left = 0;
 	int i, j;
 
+	/* Sockets closing send acks; the hook must not look at freed engines. */
+	net->hook = NULL;
 	for (i = 0; i < net->num_hosts; i++) {
 		struct htn_host *h = &net->hosts[i];
 
