@@ -122,10 +122,22 @@ struct homa_settings {
 					  ids so a delayed request cannot run twice */
 	uint32_t max_tombstones_per_peer; /* 4096 (new) */
 	uint64_t wmem_max;             /* 64 MiB: send memory per socket */
-	uint32_t max_server_rpcs_per_peer; /* 1024 (new): live server RPCs one peer may
-					      hold on one socket */
-	uint32_t max_rpcs_per_socket;  /* 65536 (new) */
-	uint32_t max_peers;            /* 65536 (new): idle peers are reclaimed past this */
+	/*
+	 * Limits on what a peer can make us hold (new). When a request would
+	 * create a server RPC past max_server_rpcs_per_peer (that peer, this
+	 * socket) or max_rpcs_per_socket, the oldest server RPC of that peer
+	 * (resp. of the socket) that is still receiving its request is
+	 * reclaimed, else the oldest one waiting for the ack of its response
+	 * (it leaves a tombstone); only if every such RPC is with the
+	 * application is the new request dropped (drop_peer_limit /
+	 * drop_socket_limit). Reclaims count in rpcs_reclaimed_limit. Client
+	 * sends past max_rpcs_per_socket fail with -EAGAIN.
+	 */
+	uint32_t max_server_rpcs_per_peer; /* 1024 */
+	uint32_t max_rpcs_per_socket;  /* 65536 */
+	uint32_t max_peers;            /* 65536 (new): idle peers are reclaimed past this;
+					  a send that needs a new peer when all are busy
+					  fails with -ENOMEM, a request is dropped */
 };
 
 /* Fills *s with the documented defaults. */

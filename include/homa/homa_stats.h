@@ -82,6 +82,7 @@ extern "C" {
 	X(rpc_aborts, "client RPCs aborted by the application")                         \
 	X(rpc_unreachable, "RPCs ended by an unreachable notification")                 \
 	X(rpc_restarts, "client requests restarted after RPC_UNKNOWN")                   \
+	X(rpcs_reclaimed_limit, "server RPCs reclaimed to admit a request past a limit") \
 	X(acks_received, "acks processed (piggybacked or in ACK packets)")               \
 	X(acks_unknown, "acks naming no live server RPC")                                \
 	X(ack_overflows, "ACK packets sent because the ack cache was full")              \

@@ -86,9 +86,10 @@ struct homa_tomb {
 
 struct homa_peer {
 	struct homa_addr addr;
-	struct homa_peer *hnext; /* engine peer hash chain */
-	struct homa_link link;	 /* engine list of peers */
-	uint32_t refs;		 /* RPCs and tombstones naming this peer */
+	struct homa_peer *hnext;  /* engine peer hash chain */
+	struct homa_link link;	  /* engine list of peers */
+	uint32_t refs;		  /* RPCs and tombstones naming this peer */
+	uint32_t num_server_rpcs; /* its server RPCs, all sockets (limit pre-check) */
 	/* The peer's cutoffs for messages we send it (entry 0 = INT_MAX). */
 	uint32_t cutoffs[HOMA_MAX_PRIORITIES];
 	uint16_t cutoff_version;    /* echoed in our DATA; 0 = none received */

@@ -151,34 +151,87 @@ int homa_rpc_new_client(struct homa_sock *s, const struct homa_endpoint *dst,
 	return 0;
 }
 
+/* Reclaimable now: still receiving its request, or waiting for an ack. */
+static int reclaimable(const struct homa_rpc *rpc, int pass)
+{
+	if (homa_rpc_is_client(rpc))
+		return 0;
+	if (pass == 0)
+		return rpc->state == HOMA_RPC_INCOMING && !(rpc->flags & RPC_READY);
+	return rpc->state == HOMA_RPC_OUTGOING &&
+	       rpc->out.next_xmit >= (uint32_t)rpc->out.length;
+}
+
+/*
+ * Ends the oldest server RPC of peer (any peer if NULL) on s that is still
+ * receiving, else the oldest waiting for its ack. The socket's list is in
+ * creation order. Returns 0 if every candidate is with the application.
+ */
+static int reclaim_oldest(struct homa_sock *s, const struct homa_peer *peer, uint64_t now)
+{
+	struct homa_link *l;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (l = s->rpcs.next; l != &s->rpcs; l = l->next) {
+			struct homa_rpc *rpc =
+			    homa_container_of(l, struct homa_rpc, sock_link);
+
+			if ((peer == NULL || rpc->peer == peer) &&
+			    reclaimable(rpc, pass)) {
+				s->e->stats.rpcs_reclaimed_limit++;
+				homa_rpc_end(rpc, now);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Makes room for one more server RPC of peer on s (policy in homa_core.h). */
+static int admit(struct homa_sock *s, struct homa_peer *peer, uint64_t now)
+{
+	struct homa_engine *e = s->e;
+
+	if (peer->num_server_rpcs >= e->s.max_server_rpcs_per_peer &&
+	    homa_rpc_count_server_for_peer(s, peer) >= e->s.max_server_rpcs_per_peer &&
+	    !reclaim_oldest(s, peer, now)) {
+		e->stats.drop_peer_limit++;
+		return 0;
+	}
+	if (s->num_rpcs >= e->s.max_rpcs_per_socket && !reclaim_oldest(s, NULL, now)) {
+		e->stats.drop_socket_limit++;
+		return 0;
+	}
+	return 1;
+}
+
 struct homa_rpc *homa_rpc_new_server(struct homa_sock *s, struct homa_peer *peer,
 				     uint16_t sport, uint64_t id, uint64_t now)
 {
 	struct homa_engine *e = s->e;
 	struct homa_rpc *rpc;
 
-	if (s->num_rpcs >= e->s.max_rpcs_per_socket) {
-		e->stats.drop_socket_limit++;
-		return NULL;
-	}
-	if (homa_rpc_count_server_for_peer(s, peer) >= e->s.max_server_rpcs_per_peer) {
-		e->stats.drop_peer_limit++;
-		return NULL;
-	}
+	/* The peer must outlive a reclaim that drops its last other RPC. */
 	peer->refs++;
+	if (!admit(s, peer, now)) {
+		homa_peer_put(e, peer);
+		return NULL;
+	}
 	rpc = rpc_alloc(s, peer, id, sport, now);
 	if (rpc == NULL) {
 		homa_peer_put(e, peer);
 		e->stats.drop_no_memory++;
 		return NULL;
 	}
+	peer->num_server_rpcs++;
 	rpc->state = HOMA_RPC_INCOMING;
 	return rpc;
 }
 
 /*
- * Linear in the socket's RPCs, but only reached when a request would create
- * a new server RPC; a per-peer count would need a per-(socket, peer) record.
+ * Linear in the socket's RPCs, but only reached when the peer holds
+ * max_server_rpcs_per_peer server RPCs over all sockets.
  */
 uint32_t homa_rpc_count_server_for_peer(const struct homa_sock *s,
 					const struct homa_peer *peer)
@@ -186,8 +239,6 @@ uint32_t homa_rpc_count_server_for_peer(const struct homa_sock *s,
 	const struct homa_link *l;
 	uint32_t n = 0;
 
-	if (s->num_rpcs < s->e->s.max_server_rpcs_per_peer)
-		return 0;
 	for (l = s->rpcs.next; l != &s->rpcs; l = l->next) {
 		const struct homa_rpc *rpc =
 		    homa_container_of(l, struct homa_rpc, sock_link);
@@ -284,6 +335,8 @@ void homa_rpc_end(struct homa_rpc *rpc, uint64_t now)
 	release_in_buffers(rpc);
 	release_out_message(rpc);
 	homa_msgin_destroy(&rpc->in.gaps, &e->mem);
+	if (!homa_rpc_is_client(rpc))
+		rpc->peer->num_server_rpcs--;
 	homa_peer_put(e, rpc->peer);
 	rpc->state = HOMA_RPC_DEAD;
 	homa_mem_free(&e->mem, rpc, sizeof(*rpc));

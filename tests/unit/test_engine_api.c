@@ -382,31 +382,66 @@ static void test_acks__need_ack_for_incomplete_response_gets_resend(void **state
 
 /* ------------------------------------------------------------- limits */
 
-static void test_limits__server_rpcs_per_peer_capped(void **state)
+static void inject_request(struct htn *net, uint64_t id, uint32_t len, uint32_t part)
+{
+	uint8_t buf[2048];
+	size_t n = hpb_build_data(buf, sizeof(buf), 40000, SERVER_PORT, id, len, 0, part);
+
+	htn_inject(net, 0, 1, buf, n);
+}
+
+static void test_limits__per_peer_cap_reclaims_oldest_incomplete_request(void **state)
 {
 	struct homa_settings st;
 	struct htn *net;
 	struct htn_sock *s;
-	uint8_t buf[2048];
-	size_t n;
-	uint64_t i;
+	struct homa_sock_info si;
+	struct homa_rpc_info ri[4];
+	size_t count;
 
 	(void)state;
 	homa_settings_default(&st);
 	st.max_server_rpcs_per_peer = 2;
 	net = htn_new(2, &st, 1000, 0);
+	net->hosts[0].dead = 1; /* the flooding client never answers */
 	s = htn_sock(net, 1, SERVER_PORT, 64);
-	for (i = 0; i < 3; i++) {
-		/* First half of a 2000-byte request: the RPC stays alive. */
-		n = hpb_build_data(buf, sizeof(buf), 40000, SERVER_PORT, 1000 + 2 * i,
-				   2000, 0, 1000);
-		htn_inject(net, 0, 1, buf, n);
-	}
+	/* First halves of three 2000-byte requests: none completes. */
+	inject_request(net, 1000, 2000, 1000);
+	inject_request(net, 1002, 2000, 1000);
+	inject_request(net, 1004, 2000, 1000);
+	htn_run_for(net, 100000);
+	homa_sock_get_info(s->sock, &si, ri, 4, &count);
+	assert_int_equal(count, 2);
+	assert_int_equal(ri[0].id, 1003);
+	assert_int_equal(ri[1].id, 1005);
+	assert_int_equal(stats(net, 1)->rpcs_reclaimed_limit, 1);
+	assert_int_equal(stats(net, 1)->drop_peer_limit, 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_limits__per_peer_cap_drops_when_all_are_with_the_app(void **state)
+{
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *s;
+	struct homa_recv_msg m;
+
+	(void)state;
+	homa_settings_default(&st);
+	st.max_server_rpcs_per_peer = 2;
+	net = htn_new(2, &st, 1000, 0);
+	net->hosts[0].dead = 1;
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	inject_request(net, 1000, 100, 100);
+	inject_request(net, 1002, 100, 100);
+	htn_run_for(net, 100000);
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	inject_request(net, 1004, 100, 100);
 	htn_run_for(net, 100000);
 	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 2);
 	assert_int_equal(stats(net, 1)->drop_peer_limit, 1);
-	(void)s;
-	net->hosts[1].dead = 1;
+	assert_int_equal(stats(net, 1)->rpcs_reclaimed_limit, 0);
 	assert_int_equal(htn_free(net), 0);
 }
 
@@ -599,7 +634,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_acks__piggybacked_on_next_request),
     cmocka_unit_test(test_acks__cached_ack_flushed_at_next_tick_before_need_ack),
     cmocka_unit_test(test_acks__need_ack_for_incomplete_response_gets_resend),
-    cmocka_unit_test(test_limits__server_rpcs_per_peer_capped),
+    cmocka_unit_test(test_limits__per_peer_cap_reclaims_oldest_incomplete_request),
+    cmocka_unit_test(test_limits__per_peer_cap_drops_when_all_are_with_the_app),
     cmocka_unit_test(test_limits__busy_peers_not_evicted_idle_ones_are),
     cmocka_unit_test(test_hostile__random_packets_leave_no_state),
     cmocka_unit_test(test_alloc__every_failure_point_leaks_nothing),
