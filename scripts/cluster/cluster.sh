@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# One emulated-cluster experiment: builds the testbed (testbed.sh), starts a
+# homa-perf server in every host, then for each protocol measures the
+# unloaded round trip of every message length (one RPC at a time, h1 -> h2)
+# and runs open-loop Poisson clients in every host at once toward all the
+# other hosts. Raw results only; `homa-perf cluster` (tools/perf_cluster.c)
+# calls this and does the analysis. Everything it creates is removed on exit.
+#
+# Environment (all set by homa-perf cluster):
+#   PERF         homa-perf binary          RUN_DIR    where raw results go
+#   HOSTS        hosts (>= 2)              LINK_MBPS  switch port and NIC rate
+#   PRIORITIES   priority queues per port  QUEUE_KB   bytes per queue (KiB)
+#   WORKLOAD     w1..w5 or a length        GBPS       offered load per client
+#   SECONDS      measured seconds per run  WARMUP     seconds not measured
+#   SEED         base seed (host i: SEED+i, the same for every protocol)
+#   PROTOCOLS    e.g. "homa,tcp"           LENGTHS    file: "length seconds"
+#   PORT         server port (default 5000)
+# Files: RUN_DIR/<proto>/unloaded.samples, h<i>.samples, h<i>.json, h<i>.rc,
+#        RUN_DIR/<proto>/switch.txt (qdisc counters after the run).
+# Exit: 0 done, 2 not root, 3 namespaces/testbed unavailable, 4 server failed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "cluster.sh: needs root to build network namespaces" >&2
+	exit 2
+fi
+: "${PERF:?}" "${RUN_DIR:?}" "${WORKLOAD:?}" "${GBPS:?}" "${LENGTHS:?}"
+HOSTS=${HOSTS:-4}
+LINK_MBPS=${LINK_MBPS:-1000}
+PRIORITIES=${PRIORITIES:-1}
+QUEUE_KB=${QUEUE_KB:-256}
+SECONDS_RUN=${SECONDS:-10}
+WARMUP=${WARMUP:-1}
+SEED=${SEED:-1}
+PROTOCOLS=${PROTOCOLS:-homa,tcp}
+PORT=${PORT:-5000}
+
+name="hc$$"
+server_pids=()
+client_pids=()
+cleanup() {
+	local p
+	for p in "${client_pids[@]}" "${server_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${client_pids[@]}" "${server_pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	"$here/testbed.sh" down --name "$name" || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { echo "cluster: $*" >&2; }
+addr() { echo "10.146.0.$1"; }
+in_host() {
+	local h=$1
+	shift
+	# HOMA_POLL_USECS=0: N processes share two cores, so they must block
+	# rather than spin.
+	ip netns exec "$name-h$h" env HOMA_POLL_USECS=0 "$@"
+}
+
+mkdir -p "$RUN_DIR"
+if ! "$here/testbed.sh" up --name "$name" --hosts "$HOSTS" --link-mbps "$LINK_MBPS" \
+	--priorities "$PRIORITIES" --queue-kb "$QUEUE_KB" >"$RUN_DIR/testbed.log" 2>&1; then
+	cat "$RUN_DIR/testbed.log" >&2
+	log "cannot build the testbed (network namespaces unavailable?)"
+	exit 3
+fi
+log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue"
+
+for ((i = 1; i <= HOSTS; i++)); do
+	in_host "$i" "$PERF" server --port "$PORT" --protocols "$PROTOCOLS" --no-poll \
+		--quiet >"$RUN_DIR/server_h$i.log" 2>&1 &
+	server_pids+=($!)
+done
+sleep 0.5
+for ((i = 1; i <= HOSTS; i++)); do
+	if ! kill -0 "${server_pids[$((i - 1))]}" 2>/dev/null; then
+		cat "$RUN_DIR/server_h$i.log" >&2
+		log "server in host $i failed"
+		exit 4
+	fi
+done
+
+# Sum of the leaf queues' drop counters over every switch port.
+switch_drops() {
+	tc -n "$name-sw" -s qdisc show 2>/dev/null |
+		awk '/^qdisc bfifo/{leaf=1; next} /^qdisc/{leaf=0} leaf && /dropped/{
+			for (k = 1; k <= NF; k++) if ($k == "(dropped") { gsub(",", "", $(k+1)); n += $(k+1) } }
+			END {print n + 0}'
+}
+drops_before=0
+
+IFS=, read -r -a protos <<<"$PROTOCOLS"
+for p in "${protos[@]}"; do
+	dir="$RUN_DIR/$p"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+
+	# Unloaded: one RPC at a time from h1 to h2, each length for a short
+	# time (the caller sizes it so that even 1 MB gets a few samples).
+	log "$p: unloaded round trips for $(wc -l <"$LENGTHS") lengths"
+	: >"$dir/unloaded.samples"
+	while read -r len secs; do
+		in_host 1 timeout 30 "$PERF" client --server "$(addr 2):$PORT" --protocol "$p" \
+			--workload "$len" --client-max 1 --one-way --seconds "$secs" \
+			--warmup 0 --seed "$SEED" --samples "$dir/unl.tmp" --quiet --json \
+			--no-poll >/dev/null 2>>"$dir/unloaded.err" </dev/null || true
+		[ -f "$dir/unl.tmp" ] && cat "$dir/unl.tmp" >>"$dir/unloaded.samples"
+		rm -f "$dir/unl.tmp"
+	done <"$LENGTHS"
+
+	log "$p: loaded run, $HOSTS clients at $GBPS Gbit/s each, ${SECONDS_RUN}s + ${WARMUP}s warm-up"
+	client_pids=()
+	for ((i = 1; i <= HOSTS; i++)); do
+		servers=""
+		for ((j = 1; j <= HOSTS; j++)); do
+			[ "$i" = "$j" ] && continue
+			servers="${servers:+$servers,}$(addr "$j"):$PORT"
+		done
+		(
+			rc=0
+			in_host "$i" timeout $((${SECONDS_RUN%.*} + ${WARMUP%.*} + 30)) \
+				"$PERF" client --server "$servers" --protocol "$p" \
+				--workload "$WORKLOAD" --gbps "$GBPS" --one-way \
+				--seconds "$SECONDS_RUN" --warmup "$WARMUP" \
+				--seed $((SEED + i)) --samples "$dir/h$i.samples" --json \
+				--quiet --no-poll >"$dir/h$i.json" 2>"$dir/h$i.err" \
+				</dev/null || rc=$?
+			echo "$rc" >"$dir/h$i.rc"
+		) &
+		client_pids+=($!)
+	done
+	for pid in "${client_pids[@]}"; do
+		wait "$pid" || true
+	done
+	client_pids=()
+	tc -n "$name-sw" -s qdisc show >"$dir/switch.txt" 2>&1 || true
+	# Packets the switch ports dropped during this protocol's run (the
+	# counters are cumulative, so subtract what the previous runs left).
+	drops=$(switch_drops)
+	echo $((drops - drops_before)) >"$dir/switch_drops"
+	drops_before=$drops
+	log "$p: done ($(cat "$dir"/h*.rc | tr '\n' ' ')exit codes)"
+done
