@@ -31,6 +31,8 @@
 
 #include "homa_rt.h"
 
+/* Packets below this size are batched with UDP GSO (homa_rt_txq.c). */
+#define HOMA_RT_GSO_BELOW 16384
 /* How long after the last receiver left a socket the bg thread takes over. */
 #define HOMA_RT_IDLE_NS 2000000ull
 /* The bg epoll data of the timerfd and stop eventfd (sockets use serial). */
@@ -371,7 +373,7 @@ static void *bg_main(void *arg)
 		run_timers(rt, homa_rt_now());
 		timeout_ms =
 		    bg_rearm_idle(rt, now) ? (int)(HOMA_RT_IDLE_NS / 1000000) : -1;
-		pthread_mutex_unlock(&rt->lock);
+		homa_rt_unlock(rt);
 	}
 	return NULL;
 }
@@ -399,6 +401,7 @@ static void rt_free(struct homa_rt *rt)
 {
 	if (rt->engine)
 		homa_engine_free(rt->engine);
+	homa_rt_txq_free(rt->txq);
 	if (rt->bg_epfd >= 0)
 		close(rt->bg_epfd);
 	if (rt->bg_timerfd >= 0)
@@ -448,6 +451,8 @@ static int rt_create(const struct homa_config *c, struct homa_rt **out)
 		return err;
 	}
 	atomic_store(&rt->next_timeout, homa_engine_next_timeout(rt->engine));
+	if (c->use_gso && c->settings.max_packet_bytes < HOMA_RT_GSO_BELOW)
+		rt->txq = homa_rt_txq_new(); /* NULL: plain sends, still correct */
 	err = bg_start(rt);
 	if (err) {
 		snprintf(homa_rt_errmsg, sizeof(homa_rt_errmsg),
@@ -528,7 +533,7 @@ int homa_get_stats(struct homa_stats *engine, struct homa_rt_stats *rts)
 		*engine = *homa_engine_stats(rt->engine);
 	if (rts)
 		*rts = rt->stats;
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return 0;
 }
 
@@ -540,6 +545,6 @@ int homa_get_settings(struct homa_settings *out)
 		return -ENOENT;
 	pthread_mutex_lock(&rt->lock);
 	*out = *homa_engine_settings(rt->engine);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return 0;
 }

@@ -77,6 +77,7 @@ struct homa_rt {
 	atomic_int bg_stop;
 	pthread_cond_t writable_cv; /* broadcast by callbacks.writable, shutdown */
 
+	struct homa_rt_txq *txq;    /* lock: GSO batch; NULL when packets are large */
 	uint64_t rng;		    /* lock: loss-injection generator */
 	struct homa_rt_stats stats; /* lock */
 };
@@ -112,6 +113,17 @@ void homa_rt_addr_to_sockaddr(const struct homa_endpoint *ep, int family,
 			      union homa_sockaddr *out, socklen_t *len);
 int homa_rt_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family,
 			   struct homa_endpoint *ep);
+
+/* homa_rt_txq.c */
+struct homa_rt_txq *homa_rt_txq_new(void);
+void homa_rt_txq_free(struct homa_rt_txq *q);
+int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
+		    const union homa_sockaddr *to, socklen_t tolen, int priority,
+		    const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
+		    size_t payload_len);
+void homa_rt_txq_flush(struct homa_rt *rt);
+/* Flushes queued packets and releases rt->lock: every unlock goes here. */
+void homa_rt_unlock(struct homa_rt *rt);
 
 /* homa_rt_socket.c */
 int homa_rt_set_err(struct homa_socket *s, int err, const char *fmt, ...)

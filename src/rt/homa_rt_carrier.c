@@ -255,6 +255,11 @@ void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 		to.in6.sin6_port = 0;
 	else if (hdr_len >= 4)
 		to.in6.sin6_port = htons((uint16_t)(hdr[2] << 8 | hdr[3]));
+	if (s->carrier == HOMA_CARRIER_UDP && rt->txq &&
+	    homa_rt_txq_add(rt, s, &to, msg.msg_namelen, priority, hdr, hdr_len, payload,
+			    payload_len) == 0)
+		return;
+	homa_rt_txq_flush(rt); /* keep the order of packets */
 	set_priority(s, priority);
 	msg.msg_name = &to;
 	msg.msg_iov = iov;

@@ -107,7 +107,7 @@ static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		homa_rt_after_engine(rt);
 	}
 	r = try_take(s, id, msg);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return r;
 }
 
@@ -129,7 +129,7 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		s->sleepers++;
 		rt->stats.sleeps++;
 	}
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (r != -EAGAIN)
 		return r;
 	now = homa_rt_now();
@@ -138,7 +138,7 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	epoll_wait(s->wait_epfd, evs, 2, ms);
 	pthread_mutex_lock(&rt->lock);
 	s->sleepers--;
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (read(s->wake_efd, &junk, sizeof(junk)) < 0) {
 		/* woken by packets, not by wake_efd */
 	}
@@ -222,7 +222,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (!r)
 		r = try_take(s, id, msg);
 	homa_rt_after_engine(rt);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (r != -EAGAIN)
 		return r;
 	if ((flags & HOMA_RECV_NONBLOCK) || atomic_load(&s->nonblock)) {

@@ -106,7 +106,7 @@ static int open_core_and_fd(struct homa_rt *rt, struct homa_socket *s)
 		err = homa_sock_new(rt->engine, &core);
 		if (!err)
 			homa_sock_set_user(core, s);
-		pthread_mutex_unlock(&rt->lock);
+		homa_rt_unlock(rt);
 		if (err)
 			break;
 		fd = homa_rt_carrier_open(s->family, s->carrier, homa_sock_port(core),
@@ -126,7 +126,7 @@ static int open_core_and_fd(struct homa_rt *rt, struct homa_socket *s)
 	pthread_mutex_lock(&rt->lock);
 	for (int i = 0; i < nfailed; i++)
 		homa_sock_free(failed[i], homa_rt_now());
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
 }
 
@@ -194,7 +194,7 @@ int homa_socket(int family, int flags, struct homa_socket **out)
 		if (s->core) {
 			pthread_mutex_lock(&rt->lock);
 			homa_sock_free(s->core, homa_rt_now());
-			pthread_mutex_unlock(&rt->lock);
+			homa_rt_unlock(rt);
 		}
 		socket_destroy(s);
 		return err;
@@ -205,7 +205,7 @@ int homa_socket(int family, int flags, struct homa_socket **out)
 	rt->socks = s;
 	rt->nsocks++;
 	homa_rt_bg_watch(rt, s, 1);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	*out = s;
 	return 0;
 }
@@ -257,7 +257,7 @@ int homa_set_rcvbuf(struct homa_socket *s, void *region, size_t length)
 		s->region = region;
 		s->region_len = length;
 	}
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return err;
 }
 
@@ -296,7 +296,7 @@ static int bind_port(struct homa_rt *rt, struct homa_socket *s, uint16_t port)
 		s->port = port;
 		err = homa_rt_ensure_rcvbuf(rt, s);
 	}
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return err;
 }
 
@@ -339,7 +339,7 @@ int homa_set_server(struct homa_socket *s, int enable)
 	    homa_rt_core_err(s, homa_sock_set_server(s->core, enable), "homa_set_server");
 	if (!err && enable)
 		err = homa_rt_ensure_rcvbuf(rt, s);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return err;
 }
 
@@ -378,7 +378,7 @@ int homa_fd(struct homa_socket *s)
 	pthread_mutex_lock(&rt->lock);
 	s->fd_exported = 1;
 	homa_rt_sync_ready(s);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return s->ready_efd;
 }
 
@@ -405,7 +405,7 @@ int homa_shutdown(struct homa_socket *s)
 		pthread_cond_broadcast(&rt->writable_cv);
 		homa_rt_after_engine(rt);
 	}
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	return 0;
 }
 
@@ -427,7 +427,7 @@ int homa_close(struct homa_socket *s)
 	}
 	rt->nsocks--;
 	homa_rt_after_engine(rt);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	socket_destroy(s);
 	return 0;
 }
@@ -472,6 +472,7 @@ static int wait_writable(struct homa_rt *rt, struct homa_socket *s)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
+	homa_rt_txq_flush(rt); /* the lock is released while waiting */
 	pthread_cond_timedwait(&rt->writable_cv, &rt->lock, &ts);
 	return 0;
 }
@@ -529,7 +530,7 @@ int homa_sendv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 		err = wait_writable(rt, s); /* 0: memory freed or 10 ms passed, retry */
 	}
 	homa_rt_after_engine(rt);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (h != stack)
 		free(h);
 	if (err)
@@ -575,7 +576,7 @@ int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 		err = wait_writable(rt, s);
 	}
 	homa_rt_after_engine(rt);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (h != stack)
 		free(h);
 	if (err == -ENOENT)
@@ -610,7 +611,7 @@ int homa_abort(struct homa_socket *s, uint64_t id, int error)
 	err = homa_sock_abort(s->core, id, error, homa_rt_now());
 	homa_rt_sync_ready(s);
 	homa_rt_after_engine(rt);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (err == -EINVAL)
 		return homa_rt_set_err(s, err, "homa_abort: id %llu names no client RPC",
 				       (unsigned long long)id);
@@ -629,7 +630,7 @@ int homa_info(struct homa_socket *s, struct homa_sock_info *info,
 		return -EINVAL;
 	pthread_mutex_lock(&rt->lock);
 	err = homa_sock_get_info(s->core, info ? info : &tmp, rpcs, max, &n);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (count)
 		*count = n;
 	if (!err && atomic_load(&s->shut))
@@ -647,7 +648,7 @@ int homa_release_bpages(struct homa_socket *s, const uint32_t *offsets, uint32_t
 	pthread_mutex_lock(&rt->lock);
 	err = homa_sock_release_bpages(s->core, offsets, count);
 	homa_rt_after_engine(rt);
-	pthread_mutex_unlock(&rt->lock);
+	homa_rt_unlock(rt);
 	if (err)
 		return homa_rt_set_err(s, err,
 				       "homa_release_bpages: an offset is not held by "

@@ -245,6 +245,66 @@ static void test_rpcs_complete_despite_injected_loss(void **state)
 	rt_down();
 }
 
+/* ------------------------------------------------------------ small MTU */
+
+static void mtu_1500(struct homa_config *c)
+{
+	c->settings.max_packet_bytes = 1500 - 48;
+}
+
+static void mtu_1500_no_gso(struct homa_config *c)
+{
+	mtu_1500(c);
+	c->use_gso = 0;
+}
+
+static void small_packets_round_trip(void (*tweak)(struct homa_config *c),
+				     struct homa_rt_stats *st)
+{
+	struct homa_socket *c;
+	union homa_sockaddr dst;
+	struct rt_echo e;
+	socklen_t dlen;
+
+	rt_up(tweak);
+	rt_echo_start(&e, AF_INET, 0, 1);
+	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
+	homa_set_recv_timeout(c, 10000000);
+	rt_loopback(e.s, &dst, &dlen);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		assert_int_equal(rt_round_trip(c, &dst, dlen, sizes[i], (uint32_t)i + 1),
+				 0);
+	assert_int_equal(homa_get_stats(NULL, st), 0);
+	homa_close(c);
+	rt_echo_stop(&e);
+	rt_down();
+}
+
+/* 1500-byte packets travel in UDP GSO batches and arrive GRO-coalesced. */
+static void test_small_mtu_uses_gso_batches_and_gro(void **state)
+{
+	struct homa_rt_stats st;
+
+	(void)state;
+	small_packets_round_trip(mtu_1500, &st);
+	assert_true(st.tx_gso_batches > 0);
+	assert_true(st.tx_packets > 2 * st.tx_syscalls);
+	print_message("gso: %llu packets in %llu syscalls, %llu gro packets\n",
+		      (unsigned long long)st.tx_packets,
+		      (unsigned long long)st.tx_syscalls,
+		      (unsigned long long)st.rx_gro_packets);
+}
+
+static void test_small_mtu_without_gso_sends_one_packet_per_call(void **state)
+{
+	struct homa_rt_stats st;
+
+	(void)state;
+	small_packets_round_trip(mtu_1500_no_gso, &st);
+	assert_true(st.tx_gso_batches == 0);
+	assert_true(st.tx_packets == st.tx_syscalls);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_udp_ipv4_every_size_round_trips_intact),
     cmocka_unit_test(test_udp_ipv6_every_size_round_trips_intact),
@@ -254,6 +314,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_thousand_concurrent_rpcs_from_four_threads),
     cmocka_unit_test(test_private_response_only_returned_to_its_id),
     cmocka_unit_test(test_rpcs_complete_despite_injected_loss),
+    cmocka_unit_test(test_small_mtu_uses_gso_batches_and_gro),
+    cmocka_unit_test(test_small_mtu_without_gso_sends_one_packet_per_call),
 };
 
 HOMA_TEST_MAIN(tests)
