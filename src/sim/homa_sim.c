@@ -124,7 +124,7 @@ void homa_sim_free(struct homa_sim *sim)
 	homa_sim_net_free(sim);
 	homa_sim_queue_destroy(&sim->queue);
 	for (uint32_t i = 0; sim->hosts && i < sim->cfg.hosts; i++)
-		free(sim->hosts[i].scratch);
+		free(sim->hosts[i].scratch), free(sim->hosts[i].retry);
 	free(sim->hosts);
 	free(sim->ports);
 	free(sim->rpcs);
@@ -151,6 +151,7 @@ static void dispatch(struct homa_sim *sim, const struct sim_event *ev)
 		homa_sim_host_event(sim, ev);
 		break;
 	case SIM_EV_APP_SEND:
+	case SIM_EV_APP_RETRY:
 		homa_sim_app_event(sim, ev);
 		break;
 	default:

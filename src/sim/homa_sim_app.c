@@ -214,13 +214,74 @@ void homa_sim_exec_set_free(struct sim_exec_set *s)
 
 /* ------------------------------------------------------------ server */
 
+#define RETRY_NS 10000
+
+static void retry_push(struct sim_host *h, uint64_t id,
+		       const struct homa_endpoint *client, uint64_t tag)
+{
+	if (h->nretry == h->retry_cap) {
+		size_t cap = h->retry_cap ? h->retry_cap * 2 : 16;
+		struct sim_reply *r = realloc(h->retry, cap * sizeof(*r));
+
+		if (!r)
+			abort();
+		h->retry = r;
+		h->retry_cap = cap;
+	}
+	h->retry[h->nretry++] = (struct sim_reply){id, *client, tag};
+	if (!h->retry_armed) {
+		h->retry_armed = 1;
+		homa_sim_schedule(h->sim, h->sim->now + RETRY_NS, SIM_EV_APP_RETRY,
+				  h->index, h->epoch, NULL);
+	}
+}
+
+/*
+ * Answers request id. A request in service must be answered or it lives
+ * until the socket closes (and its client keeps hearing BUSY), so a reply
+ * refused for lack of memory is tried again later, as a real server would.
+ */
+static void server_reply(struct sim_host *h, uint64_t id,
+			 const struct homa_endpoint *client, uint64_t tag)
+{
+	struct homa_sim *sim = h->sim;
+	uint32_t rlen = sim->cfg.response_bytes;
+	struct homa_iov iov = {h->scratch, rlen};
+	int err;
+
+	if (sim->cfg.verify_payload)
+		pattern_fill(h->scratch, rlen, tag ^ RESPONSE_SALT);
+	err = homa_sock_reply(h->server, id, client, &iov, 1, sim->now);
+	if (err == -ENOMEM || err == -EAGAIN)
+		retry_push(h, id, client, tag);
+	else if (err)
+		sim->res.reply_errors++;
+}
+
+static void server_retry(struct sim_host *h)
+{
+	size_t n = h->nretry;
+	struct sim_reply *todo;
+
+	h->retry_armed = 0;
+	if (!h->up || !n)
+		return;
+	todo = malloc(n * sizeof(*todo));
+	if (!todo)
+		abort();
+	memcpy(todo, h->retry, n * sizeof(*todo));
+	h->nretry = 0;
+	for (size_t i = 0; i < n && h->up; i++)
+		server_reply(h, todo[i].id, &todo[i].client, todo[i].tag);
+	free(todo);
+	homa_sim_host_after_call(h, 0);
+}
+
 static void server_handle(struct sim_host *h, const struct homa_recv_msg *m)
 {
 	struct homa_sim *sim = h->sim;
 	uint32_t client = homa_sim_host_of(sim, &m->peer.addr);
 	struct sim_exec_key key = {client, m->peer.port, h->index, h->epoch, m->id};
-	uint32_t rlen = sim->cfg.response_bytes;
-	struct homa_iov iov = {h->scratch, rlen};
 	uint64_t tag = msg_tag(h->server_region, m);
 
 	if (m->error || client == UINT32_MAX || !(m->id & 1)) {
@@ -233,10 +294,8 @@ static void server_handle(struct sim_host *h, const struct homa_recv_msg *m)
 		if ((m->length >= 8 && !tag_valid(tag, client)) ||
 		    !pattern_check(h->server_region, m, tag))
 			sim->res.corrupted_messages++;
-		pattern_fill(h->scratch, rlen, tag ^ RESPONSE_SALT);
 	}
-	if (homa_sock_reply(h->server, m->id, &m->peer, &iov, 1, sim->now))
-		sim->res.reply_errors++;
+	server_reply(h, m->id, &m->peer, tag);
 }
 
 /* ------------------------------------------------------------ client */
@@ -411,6 +470,13 @@ void homa_sim_app_event(struct homa_sim *sim, const struct sim_event *ev)
 {
 	struct sim_host *h = &sim->hosts[ev->host];
 	uint32_t len, dst;
+
+	if (ev->type == SIM_EV_APP_RETRY) {
+		/* A retry armed before a crash belongs to the dead application. */
+		if (ev->gen == h->epoch)
+			server_retry(h);
+		return;
+	}
 
 	if (!sim->load_on || sim->res.rpcs_requested >= sim->cfg.rpcs)
 		return;

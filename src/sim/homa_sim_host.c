@@ -201,6 +201,8 @@ void homa_sim_host_halt(struct sim_host *h)
 	h->timer_gen++;
 	h->timer_at = UINT64_MAX;
 	h->ready = 0;
+	h->nretry = 0; /* the server application died too */
+	h->retry_armed = 0;
 }
 
 static void sample_grants(struct sim_host *h)

@@ -18,6 +18,7 @@ enum sim_event_type {
 	SIM_EV_HOST_RX,	  /* a packet's last bit reaches its host */
 	SIM_EV_TIMER,	  /* an engine's next_timeout came due */
 	SIM_EV_APP_SEND,  /* a host's load generator issues its next request */
+	SIM_EV_APP_RETRY, /* a host's server retries replies refused for memory */
 };
 
 struct sim_pkt;
@@ -75,6 +76,13 @@ struct sim_alloc {
 	uint64_t injected;
 };
 
+/* A reply the engine refused with ENOMEM or EAGAIN, to try again. */
+struct sim_reply {
+	uint64_t id;
+	struct homa_endpoint client;
+	uint64_t tag;
+};
+
 struct sim_host {
 	struct homa_sim *sim;
 	uint32_t index;
@@ -91,6 +99,9 @@ struct sim_host {
 	uint32_t ready; /* bit 0: server socket, bit 1: client socket */
 	struct homa_rng load_rng;
 	uint8_t *scratch; /* outgoing message buffer */
+	struct sim_reply *retry;
+	size_t nretry, retry_cap;
+	int retry_armed; /* a SIM_EV_APP_RETRY (gen = epoch) is pending */
 };
 
 /* ------------------------------------------------------ dedup set */
