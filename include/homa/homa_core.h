@@ -185,7 +185,8 @@ const struct homa_settings *homa_engine_settings(const struct homa_engine *e);
 
 /*
  * Changes settings on a live engine (e.g. cutoffs, num_priorities). Returns
- * 0 or -EINVAL (then nothing changed).
+ * 0 or -EINVAL (then nothing changed): bad settings, or max_incoming or
+ * fifo_grant_increment lowered while granted bytes are still outstanding.
  */
 int homa_engine_set_settings(struct homa_engine *e, const struct homa_settings *s);
 

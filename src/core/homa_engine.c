@@ -167,6 +167,12 @@ int homa_engine_set_settings(struct homa_engine *e, const struct homa_settings *
 {
 	if (homa_settings_check(s, NULL) != 0)
 		return -EINVAL;
+	/* The grant bound (homa_grant.h) holds only if these never shrink
+	 * under outstanding grants. */
+	if (homa_grant_total_incoming(&e->grant) != 0 &&
+	    (s->max_incoming < e->s.max_incoming ||
+	     s->fifo_grant_increment < e->s.fifo_grant_increment))
+		return -EINVAL;
 	e->s = *s;
 	install_cutoffs(e);
 	return 0;

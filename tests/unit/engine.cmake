@@ -7,3 +7,5 @@ homa_add_test(BINARY engine_api SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_en
   ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
 homa_add_test(BINARY engine_pacer SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_pacer.c
   ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
+homa_add_test(BINARY engine_timer SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_timer.c
+  ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)

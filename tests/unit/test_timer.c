@@ -1,0 +1,173 @@
+/*
+ * test_timer.c - the tick rules of section 7 and their fixes, seen from the
+ * packets the engines send: when RESENDs, NEED_ACKs and timeouts happen.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homa_test.h"
+#include "homa_testnet.h"
+
+#define MS	    1000000ull
+#define SERVER_PORT 99
+
+struct times {
+	uint8_t type;
+	int from;
+	int drop_data_from; /* -1: none */
+	uint64_t at[64];
+	int n;
+};
+
+static enum htn_verdict times_hook(void *ctx, struct htn *net, int from, int to,
+				   const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct times *t = ctx;
+
+	(void)to;
+	(void)delay_ns;
+	if (pkt->common.type == t->type && from == t->from && t->n < 64)
+		t->at[t->n++] = net->now;
+	if (pkt->common.type == HOMA_PKT_DATA && from == t->drop_data_from)
+		return HTN_DROP;
+	return HTN_PASS;
+}
+
+static int readable(void *ctx)
+{
+	return homa_sock_readable(((struct htn_sock *)ctx)->sock);
+}
+
+static uint64_t send_req(struct htn *net, struct htn_sock *c, size_t len)
+{
+	struct homa_endpoint ep = {net->hosts[1].addr, SERVER_PORT};
+	uint8_t *b = calloc(1, len);
+	struct homa_iov iov = {b, len};
+	uint64_t id = 0;
+
+	assert_int_equal(
+	    homa_sock_send_request(c->sock, &ep, &iov, 1, 0, 0, net->now, &id), 0);
+	free(b);
+	return id;
+}
+
+static void test_timer__resends_spaced_by_interval_then_etimedout(void **state)
+{
+	struct times t = {HOMA_PKT_RESEND, 0, 1, {0}, 0};
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *c, *s;
+	struct homa_recv_msg m;
+	uint8_t b = 1;
+	struct homa_iov iov = {&b, 1};
+	int i;
+
+	(void)state;
+	/* Keep NEED_ACK (which also makes the client RESEND) out of the way. */
+	homa_settings_default(&st);
+	st.request_ack_ticks = 150;
+	st.need_ack_timeout_ticks = 300;
+	net = htn_new(2, &st, 1000, 0);
+	c = htn_sock(net, 0, 0, 64);
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	net->hook = times_hook;
+	net->hook_ctx = &t;
+	send_req(net, c, 100);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	/* The response, and every retransmission of it, is lost. */
+	assert_int_equal(homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	assert_true(htn_run_until(net, readable, c, 1000 * MS));
+	assert_int_equal(homa_sock_recv(c->sock, 0, net->now, &m), 0);
+	assert_int_equal(m.error, ETIMEDOUT);
+	/* First RESEND after resend_ticks of silence, then every resend_interval. */
+	assert_true(t.n >= 18 && t.n <= 20);
+	assert_true(t.at[0] >= 4 * MS && t.at[0] <= 6 * MS);
+	for (i = 1; i < t.n; i++)
+		assert_int_equal(t.at[i] - t.at[i - 1], 5 * MS);
+	/* The server answered each with the lost response, so it stayed alive;
+	 * without acks it then gives up. */
+	assert_true(homa_engine_stats(net->hosts[1].engine)->tx_resent_packets >= 18);
+	/* Each RESEND restarted its NEED_ACK wait: the first comes 150 ticks
+	 * after the last RESEND, and the client acks the RPC it forgot. */
+	htn_run_for(net, 200 * MS);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	assert_int_equal(homa_engine_stats(net->hosts[1].engine)->need_ack_giveups, 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_timer__busy_server_keeps_client_alive(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	struct htn_sock *s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	uint8_t b = 1;
+	struct homa_iov iov = {&b, 1};
+
+	(void)state;
+	send_req(net, c, 100);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	/* The application takes 500 ms, five times timeout_ticks. */
+	htn_run_for(net, 500 * MS);
+	assert_true(homa_engine_stats(net->hosts[1].engine)->tx_busy >= 90);
+	assert_int_equal(homa_engine_stats(net->hosts[0].engine)->client_rpc_timeouts, 0);
+	assert_int_equal(homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	assert_true(htn_run_until(net, readable, c, net->now + 10 * MS));
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	assert_int_equal(m.error, 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_timer__need_ack_after_request_ack_ticks_then_spaced(void **state)
+{
+	struct times t = {HOMA_PKT_NEED_ACK, 1, -1, {0}, 0};
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	struct htn_sock *s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	uint8_t b = 1;
+	struct homa_iov iov = {&b, 1};
+	uint64_t sent;
+	int i;
+
+	(void)state;
+	net->hook = times_hook;
+	net->hook_ctx = &t;
+	send_req(net, c, 100);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	net->hosts[0].dead = 1;
+	sent = net->now;
+	assert_int_equal(homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	htn_run_for(net, 200 * MS);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	assert_true(t.at[0] - sent > 1 * MS && t.at[0] - sent <= 2 * MS);
+	for (i = 1; i < t.n; i++)
+		assert_int_equal(t.at[i] - t.at[i - 1], 5 * MS);
+	/* need_ack_timeout_ticks = 100: about 20 NEED_ACKs, then reclaimed. */
+	assert_true(t.n >= 19 && t.n <= 20);
+	net->hosts[0].dead = 0;
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_timer__idle_engine_reports_no_timeout(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+
+	(void)state;
+	htn_sock(net, 0, 0, 64);
+	assert_int_equal(homa_engine_next_timeout(net->hosts[0].engine), UINT64_MAX);
+	assert_int_equal(htn_free(net), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_timer__resends_spaced_by_interval_then_etimedout),
+    cmocka_unit_test(test_timer__busy_server_keeps_client_alive),
+    cmocka_unit_test(test_timer__need_ack_after_request_ack_ticks_then_spaced),
+    cmocka_unit_test(test_timer__idle_engine_reports_no_timeout),
+};
+
+HOMA_TEST_MAIN(tests)
