@@ -21,6 +21,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <time.h> /* before errqueue.h, which needs struct timespec */
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
@@ -181,6 +183,10 @@ static int open_udp(int family, uint16_t port, int use_gro)
 	set_bufsize(fd);
 	if (use_gro)
 		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	/* ICMP errors (port unreachable) reach us through the error queue. */
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
 	return fd;
 }
 
@@ -341,7 +347,73 @@ int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		m->msg_flags = 0;
 	}
 	n = recvmmsg(s->fd, b->msgs, HOMA_RT_RX_BATCH, MSG_DONTWAIT, NULL);
-	return n < 0 ? 0 : n;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0
+							 : -1; /* -1: ICMP error queued */
+	return n;
+}
+
+static void src_addr(const union homa_sockaddr *sa, struct homa_addr *out)
+{
+	if (sa->sa.sa_family == AF_INET)
+		homa_addr_from_ipv4(out, ntohl(sa->in4.sin_addr.s_addr));
+	else
+		memcpy(out->bytes, &sa->in6.sin6_addr, 16);
+}
+
+/*
+ * An ICMP error came back for one of our datagrams (UDP carrier, thanks to
+ * IP_RECVERR): the error queue holds the original destination and the start
+ * of the Homa packet, hence its destination port. "Port unreachable" means
+ * no process holds that port (kernel Homa's peers see the same ICMP), so the
+ * engine can fail those RPCs with ENOTCONN now instead of timing out.
+ */
+static void report_unreachable(struct homa_rt *rt, const union homa_sockaddr *to,
+			       const uint8_t *data, ssize_t len,
+			       const struct sock_extended_err *ee, uint64_t now)
+{
+	struct homa_addr a;
+	uint16_t dport = len >= 4 ? (uint16_t)(data[2] << 8 | data[3]) : 0;
+
+	if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6)
+		return;
+	src_addr(to, &a);
+	if (ee->ee_errno == ECONNREFUSED && dport)
+		homa_engine_unreachable(rt->engine, &a, dport, ENOTCONN, now);
+	else if (ee->ee_errno == EHOSTUNREACH || ee->ee_errno == ENETUNREACH)
+		homa_engine_unreachable(rt->engine, &a, 0, EHOSTUNREACH, now);
+}
+
+static void drain_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now)
+{
+	for (int i = 0; i < 64; i++) {
+		uint8_t data[64];
+		uint64_t ctrl[32];
+		union homa_sockaddr to;
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_name = &to,
+				   .msg_namelen = sizeof(to),
+				   .msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctrl,
+				   .msg_controllen = sizeof(ctrl)};
+		ssize_t len = recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+		struct cmsghdr *c;
+
+		if (len < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			struct sock_extended_err ee;
+
+			if (!(c->cmsg_level == IPPROTO_IP &&
+			      c->cmsg_type == IP_RECVERR) &&
+			    !(c->cmsg_level == IPPROTO_IPV6 &&
+			      c->cmsg_type == IPV6_RECVERR))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			report_unreachable(rt, &to, data, len, &ee, now);
+		}
+	}
 }
 
 /* The GRO segment size of a received datagram, 0 if it is one packet. */
@@ -368,14 +440,6 @@ static void input_one(struct homa_rt *rt, const struct homa_addr *src, const uin
 	}
 	rt->stats.rx_packets++;
 	homa_engine_input(rt->engine, src, p, len, now);
-}
-
-static void src_addr(const union homa_sockaddr *sa, struct homa_addr *out)
-{
-	if (sa->sa.sa_family == AF_INET)
-		homa_addr_from_ipv4(out, ntohl(sa->in4.sin_addr.s_addr));
-	else
-		memcpy(out->bytes, &sa->in6.sin6_addr, 16);
 }
 
 /* Feeds one datagram (possibly a GRO batch, or led by an IPv4 header). */
@@ -409,7 +473,12 @@ static void input_datagram(struct homa_rt *rt, struct homa_socket *s, struct mms
 void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
 		      struct homa_rt_rxbatch *b, int n, uint64_t now)
 {
-	if (n <= 0)
+	if (n < 0) {
+		drain_errors(rt, s, now);
+		homa_rt_after_engine(rt);
+		return;
+	}
+	if (n == 0)
 		return;
 	rt->stats.rx_syscalls++;
 	for (int i = 0; i < n; i++)
@@ -428,6 +497,8 @@ int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches)
 		int n = homa_rt_rx_read(s, b);
 
 		homa_rt_rx_input(rt, s, b, n, homa_rt_now());
+		if (n < 0)
+			continue; /* an ICMP error was pending; data may follow */
 		total += n;
 		if (n < HOMA_RT_RX_BATCH)
 			break;

@@ -339,6 +339,31 @@ static void test_request_to_socket_not_accepting_requests_fails(void **state)
 	rt_down();
 }
 
+/* Nobody holds the port at all: the ICMP "port unreachable" that comes back
+ * fails the RPC with ENOTCONN at once, long before any timeout. */
+static void test_request_to_closed_port_fails_with_enotconn(void **state)
+{
+	struct homa_socket *c, *gone;
+	union homa_sockaddr dst;
+	struct homa_msg msg;
+	socklen_t dlen;
+	uint64_t id;
+
+	(void)state;
+	rt_up(NULL); /* default timeouts: only the ICMP path can be this fast */
+	gone = rt_server(AF_INET, 0);
+	rt_loopback(gone, &dst, &dlen);
+	homa_close(gone);
+	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
+	homa_set_recv_timeout(c, 1000000);
+	assert_int_equal(homa_send(c, "ping", 4, &dst.sa, dlen, &id, 5, 0), 0);
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(homa_recv(c, &msg, 0), -ENOTCONN);
+	assert_true(msg.id == id && msg.completion_cookie == 5);
+	homa_close(c);
+	rt_down();
+}
+
 static void test_reply_to_unknown_id_is_enoent(void **state)
 {
 	struct pair p;
@@ -422,6 +447,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_info_lists_live_rpcs),
     cmocka_unit_test(test_exhausted_region_reports_enobufs_then_recovers),
     cmocka_unit_test(test_request_to_socket_not_accepting_requests_fails),
+    cmocka_unit_test(test_request_to_closed_port_fails_with_enotconn),
     cmocka_unit_test(test_reply_to_unknown_id_is_enoent),
     cmocka_unit_test(test_misuse_returns_documented_errors),
 };
