@@ -95,6 +95,8 @@ static int parse_int_opt(struct homa_sim_config *c, const char *name, const char
 		c->settings.unsched_bytes = (uint32_t)v;
 	else if (!strcmp(name, "--max-incoming"))
 		c->settings.max_incoming = (uint32_t)v;
+	else if (!strcmp(name, "--fail-allocs"))
+		c->fail_allocs = v;
 	else if (!strcmp(name, "--rcvbuf-mb"))
 		c->rcvbuf_bytes = (size_t)v << 20;
 	else

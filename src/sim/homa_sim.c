@@ -83,6 +83,8 @@ static int sim_boot_all(struct homa_sim *sim)
 		h->index = i;
 		homa_sim_host_addr(i, &h->addr);
 		homa_rng_seed(&h->load_rng, homa_rng_next(&master));
+		if (sim->cfg.fail_allocs)
+			h->alloc.fail_every = sim->cfg.fail_allocs + i;
 		err = homa_sim_host_boot(h, homa_rng_next(&master));
 		if (err)
 			return err;

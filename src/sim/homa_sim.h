@@ -58,6 +58,7 @@ struct homa_sim_config {
 	size_t rcvbuf_bytes;	      /* 64 MiB per socket, mapped lazily */
 	uint32_t response_bytes;      /* 100 */
 	int verify_payload;	      /* 1: fill and check message patterns */
+	uint64_t fail_allocs;	      /* 0; n: host h fails every (n + h)-th allocation */
 	/* Engine settings; homa_sim_config_default() sets link_mbps and
 	 * max_packet_bytes from the link (homa_sim_new() redoes link_mbps). */
 	struct homa_settings settings;

@@ -74,6 +74,7 @@ static int baseline_measure(const struct homa_sim_config *c, struct baseline *b)
 	bc.loss = bc.dup = bc.reorder = 0;
 	bc.workload = NULL;
 	bc.rpcs = 0;
+	bc.fail_allocs = 0;
 	err = homa_sim_new(&bc, &sim);
 	if (err)
 		return err;
@@ -361,11 +362,11 @@ static void print_json_config(const struct homa_sim_config *c, FILE *f)
 		",\"seed\":%" PRIu64
 		",\"loss\":%.4f,\"dup\":%.4f,\"reorder\":%.4f,\"priorities\":%u"
 		",\"response_bytes\":%u,\"switch_buffer_bytes\":%" PRIu64
-		",\"unsched_bytes\":%u,\"max_incoming\":%u},",
+		",\"unsched_bytes\":%u,\"max_incoming\":%u,\"fail_allocs\":%" PRIu64 "},",
 		c->hosts, c->link_gbps, c->prop_ns, c->workload ? c->workload->name : "",
 		c->load, c->rpcs, c->seed, c->loss, c->dup, c->reorder,
 		c->settings.num_priorities, c->response_bytes, c->switch_buffer_bytes,
-		c->settings.unsched_bytes, c->settings.max_incoming);
+		c->settings.unsched_bytes, c->settings.max_incoming, c->fail_allocs);
 }
 
 void homa_sim_print_json(const struct homa_sim_config *c,
