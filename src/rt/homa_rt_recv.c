@@ -117,7 +117,7 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 {
 	struct epoll_event evs[2];
 	uint64_t now, junk;
-	int r, ms = HOMA_RT_MAX_SLEEP_MS;
+	int r, nev, ms = HOMA_RT_MAX_SLEEP_MS;
 
 	pthread_mutex_lock(&rt->lock);
 	r = try_take(s, id, msg);
@@ -135,14 +135,16 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	now = homa_rt_now();
 	if (deadline != UINT64_MAX && (deadline - now) / 1000000 + 1 < (uint64_t)ms)
 		ms = (int)((deadline - now) / 1000000 + 1);
-	epoll_wait(s->wait_epfd, evs, 2, ms);
+	nev = epoll_wait(s->wait_epfd, evs, 2, ms);
 	pthread_mutex_lock(&rt->lock);
 	s->sleepers--;
 	homa_rt_unlock(rt);
 	if (read(s->wake_efd, &junk, sizeof(junk)) < 0) {
 		/* woken by packets, not by wake_efd */
 	}
-	return -EAGAIN;
+	/* -ETIME: slept through without news; polling again would only burn
+	 * a core on an idle socket. -EAGAIN: something arrived, poll again. */
+	return nev > 0 ? -EAGAIN : -ETIME;
 }
 
 /*
@@ -187,6 +189,10 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		if (spent < budget)
 			continue;
 		r = sleep_once(rt, s, id, msg, deadline);
+		if (r == -ETIME) {
+			last = now = homa_rt_now(); /* budget stays spent: sleep again */
+			continue;
+		}
 		if (r != -EAGAIN)
 			break;
 		spent = 0;
