@@ -411,8 +411,11 @@ static int run_script(const struct cluster_opts *o, const char *run_dir,
 		perror("homa-perf cluster: bash");
 		_exit(127);
 	}
-	/* Ctrl-C reaches the script through the terminal; TERM is passed on. */
-	signal(SIGINT, SIG_IGN);
+	/*
+	 * INT and TERM are passed on to the script, whose trap tears the
+	 * testbed down; we wait for that instead of dying first.
+	 */
+	signal(SIGINT, forward_signal);
 	signal(SIGTERM, forward_signal);
 	while (waitpid(child_pid, &status, 0) < 0)
 		if (errno != EINTR)

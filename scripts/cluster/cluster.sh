@@ -41,6 +41,8 @@ server_pids=()
 client_pids=()
 cleanup() {
 	local p
+	# A second Ctrl-C must not cut the teardown short.
+	trap '' INT TERM
 	for p in "${client_pids[@]}" "${server_pids[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
@@ -59,8 +61,9 @@ in_host() {
 	local h=$1
 	shift
 	# HOMA_POLL_USECS=0: N processes share two cores, so they must block
-	# rather than spin.
-	ip netns exec "$name-h$h" env HOMA_POLL_USECS=0 "$@"
+	# rather than spin. HOMA_LINK_MBPS: Homa's pacer must know the NIC's
+	# rate, as it would on a real host.
+	ip netns exec "$name-h$h" env HOMA_POLL_USECS=0 HOMA_LINK_MBPS="$LINK_MBPS" "$@"
 }
 
 mkdir -p "$RUN_DIR"

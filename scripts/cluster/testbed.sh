@@ -104,10 +104,10 @@ up() {
 		shape_port "$sw" "p$i" "$prios"
 		if [ "$uplink" = 1 ]; then
 			# The host's NIC: a FIFO at line rate, as deep as a
-			# typical transmit queue; without it a host could push
-			# into the switch faster than its link allows.
+			# switch queue; without it a host could push into the
+			# switch faster than its link allows.
 			tc -n "$h" qdisc add dev eth0 root tbf rate "${mbps}mbit" \
-				burst "$burst_bytes" limit $((1024 * 1024))
+				burst "$burst_bytes" limit $((queue_kb * 1024))
 		fi
 	done
 	# Static neighbour entries: no ARP delay in the first measured RPCs.

@@ -1,0 +1,12 @@
+# Emulated-cluster smoke test (tests/cluster/smoke.sh): 2 hosts, W3, 50% load,
+# 5 s per protocol (10 s of load in all), asserting that Homa and TCP both
+# complete RPCs. Label `cluster`; needs root and network namespaces. Exit code
+# 77 means "skipped" (SKIP_RETURN_CODE): not root or no namespaces, with the
+# reason printed. RUN_SERIAL: it measures, so it must not share the cores
+# with other tests.
+if(TARGET homa-perf)
+  add_test(NAME cluster.smoke
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/smoke.sh $<TARGET_FILE:homa-perf>)
+  set_tests_properties(cluster.smoke PROPERTIES LABELS cluster TIMEOUT 90
+    SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endif()

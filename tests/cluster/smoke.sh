@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CTest smoke test for `homa-perf cluster` (tests/cluster/cluster.cmake).
+# Usage: smoke.sh PATH/TO/homa-perf. Exit 0 pass, 1 fail, 77 skipped.
+set -euo pipefail
+perf=${1:?usage: smoke.sh homa-perf}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: cluster smoke test needs root (network namespaces, tc)"
+	exit 77
+fi
+probe="hsmoke$$"
+if ! ip netns add "$probe" 2>/dev/null; then
+	echo "SKIP: network namespaces unavailable (ip netns add failed)"
+	exit 77
+fi
+ip netns del "$probe"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# One unloaded RPC per length keeps the whole test under a minute; the
+# experiment itself removes every namespace it made, even when killed.
+rc=0
+timeout -s INT 80 "$perf" cluster --hosts 2 --workload w3 --load 0.5 --seconds 5 \
+	--warmup 0.5 --unloaded-rpcs 1 --out "$out" --json >"$out/result.json" || rc=$?
+cat "$out/result.json"
+if [ "$rc" -eq 2 ] || [ "$rc" -eq 3 ]; then
+	echo "SKIP: testbed unavailable (homa-perf cluster exit $rc)"
+	exit 77
+fi
+python3 - "$out/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = True
+for p in ("homa", "tcp"):
+    q = r["protocols"].get(p)
+    n = q["rpcs"] if q else 0
+    print(f"{p}: {n} RPCs, avg slowdown {q['avg_slowdown'] if q else 0}")
+    ok &= n > 0
+sys.exit(0 if ok else 1)
+PY
