@@ -204,8 +204,10 @@ int main(int argc, char **argv)
 	o.cfg.workload = &w;
 	t0 = wall_seconds();
 	rc = homa_sim_experiment(&o.cfg, &res);
-	if (rc == -EINVAL) {
-		fprintf(stderr, "homa-sim: invalid configuration\n");
+	if (rc && rc != -ETIME) {
+		fprintf(stderr, "homa-sim: %s\n",
+			rc == -EINVAL ? "invalid configuration"
+				      : "cannot build the network");
 		homa_workload_free(&w);
 		return 2;
 	}

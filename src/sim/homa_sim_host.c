@@ -140,17 +140,20 @@ static int open_socket(struct sim_host *h, uint16_t port, struct homa_sock **s,
 	return homa_sock_set_rcvbuf(*s, *region, len);
 }
 
-/* Creates the host's engine and sockets. Returns 0 or -errno. */
+/*
+ * Creates the host's engine and sockets. Returns 0 or -errno. Injected
+ * allocation failures start once the host is up: they are meant to hit
+ * traffic, and a host that cannot boot tests nothing.
+ */
 int homa_sim_host_boot(struct sim_host *h, uint64_t seed)
 {
 	struct homa_sim *sim = h->sim;
 	struct homa_callbacks cb = {.send = cb_send, .ready = cb_ready};
 	struct homa_allocator al = {sim_alloc, sim_free, &h->alloc};
+	uint64_t fail_every = h->alloc.fail_every;
 	int err;
 
-	uint64_t fail_every = h->alloc.fail_every;
 	memset(&h->alloc, 0, sizeof(h->alloc));
-	h->alloc.fail_every = fail_every;
 	err =
 	    homa_engine_new(&sim->cfg.settings, &cb, h, &al, seed, sim->now, &h->engine);
 	if (err)
@@ -163,6 +166,8 @@ int homa_sim_host_boot(struct sim_host *h, uint64_t seed)
 		err = open_socket(h, 0, &h->client, &h->client_region);
 	if (err)
 		return err;
+	h->alloc.fail_every = fail_every;
+	h->alloc.count = 0;
 	homa_sim_host_after_call(h, 0);
 	return 0;
 }

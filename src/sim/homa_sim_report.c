@@ -261,6 +261,7 @@ int homa_sim_experiment(const struct homa_sim_config *c, struct homa_sim_results
 	uint64_t limit;
 	int err = homa_sim_new(c, &sim);
 
+	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
 	err = homa_sim_start_load(sim);
