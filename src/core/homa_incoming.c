@@ -163,6 +163,8 @@ static int alloc_buffers(struct homa_rpc *rpc, uint64_t now)
 
 void homa_incoming_retry_stalled(struct homa_sock *s, uint64_t now)
 {
+	if (s->shutdown)
+		return;
 	while (!homa_list_empty(&s->bufwait)) {
 		struct homa_rpc *rpc =
 		    homa_container_of(s->bufwait.next, struct homa_rpc, bufwait_link);
@@ -368,7 +370,8 @@ static void handle_grant(struct in_ctx *c)
 	}
 	rpc->silent_ticks = 0;
 	m = &rpc->out;
-	if (rpc->state != HOMA_RPC_OUTGOING || m->buf == NULL)
+	/* A failed (aborted) RPC waits for its reader and sends nothing more. */
+	if (rpc->state != HOMA_RPC_OUTGOING || m->buf == NULL || rpc->error != 0)
 		return;
 	if (c->pkt->u.grant.offset > m->granted)
 		m->granted = c->pkt->u.grant.offset < (uint32_t)m->length
@@ -391,6 +394,8 @@ static void handle_resend(struct in_ctx *c)
 	rpc->ack_wait_ticks = 0;
 	if (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING)
 		rpc->silent_ticks = 0;
+	if (rpc->error != 0)
+		return;
 	if (rpc->out.buf == NULL ||
 	    (!homa_rpc_is_client(rpc) && rpc->state != HOMA_RPC_OUTGOING)) {
 		homa_outgoing_simple(rpc, HOMA_PKT_BUSY);

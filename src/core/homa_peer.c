@@ -205,7 +205,7 @@ void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 		homa_outgoing_ack(e, s, peer, s->port, server_port, client_id);
 		return;
 	}
-		if (peer->num_acks == 0) {
+	if (peer->num_acks == 0) {
 		homa_timer_wake(e, e->now);
 		peer->ack_tick = e->tick_count;
 		homa_list_insert_before(&e->ack_peers, &peer->ack_link);
