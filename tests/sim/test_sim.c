@@ -343,8 +343,12 @@ static void test_incast__receiver_queue_within_overcommitment(void **state)
 		(c.settings.max_incoming + pkt_payload - 1) / pkt_payload * HOMA_SIM_MTU;
 	peak = homa_sim_port_peak(sim, 0);
 	print_message(
-	    "incast %u x %u B: receiver port peak %llu bytes, bound %llu bytes\n",
-	    senders, len, (unsigned long long)peak, (unsigned long long)bound);
+	    "incast %u x %u B: receiver port peak %llu bytes; bound %llu payload "
+	    "bytes (senders x unsched_bytes + max_incoming), %llu on the wire\n",
+	    senders, len, (unsigned long long)peak,
+	    (unsigned long long)(senders * (uint64_t)c.settings.unsched_bytes +
+				 c.settings.max_incoming),
+	    (unsigned long long)bound);
 	assert_true(peak <= bound);
 	assert_int_equal(homa_sim_results(sim)->drops_buffer, 0);
 	finish_clean(sim);
