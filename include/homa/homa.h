@@ -372,8 +372,8 @@ int homa_abort(struct homa_socket *s, uint64_t id, int error);
 int homa_info(struct homa_socket *s, struct homa_sock_info *info,
 	      struct homa_rpc_info *rpcs, size_t max, size_t *count);
 
-/* Last error text on this socket (a sentence), "" if none. Valid until the
- * next call on the socket from any thread. */
+/* Last error text on this socket (a sentence), "" if none. The text is a
+ * copy private to the calling thread, valid until its next homa_error_msg(). */
 const char *homa_error_msg(const struct homa_socket *s);
 
 /* Generic text for a (negative or positive) errno returned by libhoma. */

@@ -55,7 +55,8 @@ struct homa_socket {
 	size_t region_len; /* lock */
 	int region_owned;  /* lock: mmap'ed by us, munmap at close */
 
-	char errmsg[128];	  /* last error text */
+	pthread_mutex_t errlock;  /* guards errmsg (error paths only) */
+	char errmsg[128];	  /* errlock: last error text */
 	struct homa_socket *next; /* lock: rt->socks list */
 };
 

@@ -33,9 +33,11 @@ int homa_rt_set_err(struct homa_socket *s, int err, const char *fmt, ...)
 
 	if (!s)
 		return err;
+	pthread_mutex_lock(&s->errlock);
 	va_start(ap, fmt);
 	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
 	va_end(ap);
+	pthread_mutex_unlock(&s->errlock);
 	return err;
 }
 
@@ -48,9 +50,20 @@ int homa_rt_core_err(struct homa_socket *s, int err, const char *what)
 	return homa_rt_set_err(s, err, "%s: %s", what, *core ? core : homa_strerror(err));
 }
 
+/* Each thread gets its own copy, so another thread's error cannot change the
+ * text while it is being read. */
+static _Thread_local char errmsg_copy[128];
+
 const char *homa_error_msg(const struct homa_socket *s)
 {
-	return s ? s->errmsg : "no socket";
+	struct homa_socket *w = (struct homa_socket *)s; /* the lock, not the text */
+
+	if (!s)
+		return "no socket";
+	pthread_mutex_lock(&w->errlock);
+	memcpy(errmsg_copy, s->errmsg, sizeof(errmsg_copy));
+	pthread_mutex_unlock(&w->errlock);
+	return errmsg_copy;
 }
 
 const char *homa_strerror(int err)
@@ -163,6 +176,7 @@ static void socket_destroy(struct homa_socket *s)
 	close_fd(&s->ready_efd);
 	if (s->region_owned)
 		munmap(s->region, s->region_len);
+	pthread_mutex_destroy(&s->errlock);
 	free(s);
 }
 
@@ -185,6 +199,7 @@ int homa_socket(int family, int flags, struct homa_socket **out)
 	s->family = family;
 	s->carrier = (flags & HOMA_SOCK_RAW) ? HOMA_CARRIER_RAW : HOMA_CARRIER_UDP;
 	s->fd = s->wait_epfd = s->wake_efd = s->ready_efd = -1;
+	pthread_mutex_init(&s->errlock, NULL);
 	s->cur_tos = -1;
 	atomic_store(&s->nonblock, !!(flags & HOMA_SOCK_NONBLOCK));
 	err = open_core_and_fd(rt, s);
