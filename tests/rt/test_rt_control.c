@@ -152,6 +152,95 @@ static void test_shutdown_wakes_sleeping_receiver_with_eshutdown(void **state)
 	rt_down();
 }
 
+/* ------------------------------------------------------------ send memory */
+
+static void small_send_memory(struct homa_config *c)
+{
+	c->settings.wmem_max = 1500000; /* one 1 MB request at a time */
+}
+
+struct collector {
+	struct homa_socket *c;
+	int want, got;
+};
+
+/* Receives responses, ending RPCs and so freeing their send memory. */
+static void *collect_main(void *arg)
+{
+	struct collector *x = arg;
+	struct homa_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	while (x->got < x->want) {
+		msg.id = 0;
+		if (homa_recv(x->c, &msg, 0) < 0)
+			break;
+		x->got++;
+	}
+	homa_release_bpages(x->c, msg.bpage_offsets, msg.num_bpages);
+	return NULL;
+}
+
+static void test_full_send_memory_eagain_nonblocking_waits_blocking(void **state)
+{
+	uint8_t *big = calloc(1, HOMA_MAX_MESSAGE_LENGTH);
+	struct collector x = {.want = 2};
+	struct rt_echo e;
+	struct homa_socket *c;
+	union homa_sockaddr dst;
+	socklen_t dlen;
+	pthread_t t;
+
+	(void)state;
+	rt_up(small_send_memory);
+	rt_echo_start(&e, AF_INET, 0, 1);
+	assert_int_equal(homa_socket(AF_INET, HOMA_SOCK_NONBLOCK, &c), 0);
+	homa_set_recv_timeout(c, 10000000);
+	rt_loopback(e.s, &dst, &dlen);
+	assert_int_equal(
+	    homa_send(c, big, HOMA_MAX_MESSAGE_LENGTH, &dst.sa, dlen, NULL, 0, 0), 0);
+	assert_int_equal(
+	    homa_send(c, big, HOMA_MAX_MESSAGE_LENGTH, &dst.sa, dlen, NULL, 0, 0),
+	    -EAGAIN);
+
+	/* Blocking: the send waits until the first RPC ends, then goes. */
+	homa_set_nonblocking(c, 0);
+	x.c = c;
+	assert_int_equal(pthread_create(&t, NULL, collect_main, &x), 0);
+	assert_int_equal(
+	    homa_send(c, big, HOMA_MAX_MESSAGE_LENGTH, &dst.sa, dlen, NULL, 0, 0), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(x.got, 2);
+	homa_close(c);
+	rt_echo_stop(&e);
+	free(big);
+	rt_down();
+}
+
+/* Several receivers, spinning or asleep, all return -ESHUTDOWN. */
+static void test_shutdown_wakes_every_receiver(void **state)
+{
+	struct waiter w[4];
+	pthread_t t[4];
+	struct homa_socket *s;
+
+	(void)state;
+	rt_up(NULL);
+	assert_int_equal(homa_socket(AF_INET, 0, &s), 0);
+	homa_set_recv_timeout(s, 20000000);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct waiter){.s = s, .result = 1};
+		assert_int_equal(pthread_create(&t[i], NULL, wait_main, &w[i]), 0);
+	}
+	assert_int_equal(homa_shutdown(s), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].result, -ESHUTDOWN);
+	}
+	homa_close(s);
+	rt_down();
+}
+
 /* ------------------------------------------------------------ abort */
 
 static void test_abort_without_error_makes_rpc_vanish(void **state)
@@ -442,6 +531,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_nonblocking_recv_returns_eagain),
     cmocka_unit_test(test_epoll_fd_readable_exactly_while_message_ready),
     cmocka_unit_test(test_shutdown_wakes_sleeping_receiver_with_eshutdown),
+    cmocka_unit_test(test_shutdown_wakes_every_receiver),
+    cmocka_unit_test(test_full_send_memory_eagain_nonblocking_waits_blocking),
     cmocka_unit_test(test_abort_without_error_makes_rpc_vanish),
     cmocka_unit_test(test_abort_with_error_completes_each_rpc_with_it),
     cmocka_unit_test(test_info_lists_live_rpcs),
