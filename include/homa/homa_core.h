@@ -125,12 +125,12 @@ struct homa_settings {
 	/*
 	 * Limits on what a peer can make us hold (new). When a request would
 	 * create a server RPC past max_server_rpcs_per_peer (that peer, this
-	 * socket) or max_rpcs_per_socket, the oldest server RPC of that peer
-	 * (resp. of the socket) that is still receiving its request is
-	 * reclaimed, else the oldest one waiting for the ack of its response
-	 * (it leaves a tombstone); only if every such RPC is with the
-	 * application is the new request dropped (drop_peer_limit /
-	 * drop_socket_limit). Reclaims count in rpcs_reclaimed_limit. Client
+	 * socket) or max_rpcs_per_socket, a server RPC is reclaimed: one of
+	 * that peer (past max_rpcs_per_socket: of the peer holding the most
+	 * reclaimable RPCs on the socket), the oldest still receiving its
+	 * request, else the oldest waiting for the ack of its response (it
+	 * leaves a tombstone); only if every such RPC is with the application
+	 * is the new request dropped (drop_peer_limit / drop_socket_limit). Reclaims count in rpcs_reclaimed_limit. Client
 	 * sends past max_rpcs_per_socket fail with -EAGAIN.
 	 */
 	uint32_t max_server_rpcs_per_peer; /* 1024 */

@@ -277,7 +277,7 @@ static void count_rx(struct homa_stats *st, const struct homa_packet *pkt)
 		st->rx_data_bytes += pkt->payload_len;
 }
 
-static void sync_stats(struct homa_engine *e)
+void homa_engine_sync_stats(struct homa_engine *e)
 {
 	e->stats.grant_bytes = e->grant.grant_bytes;
 	e->stats.fifo_grant_bytes = e->grant.fifo_grant_bytes;
@@ -299,7 +299,7 @@ void homa_engine_input(struct homa_engine *e, const struct homa_addr *src,
 	count_rx(&e->stats, &p);
 	homa_incoming_dispatch(e, src, &p, now);
 	homa_pacer_pump(e, now);
-	sync_stats(e);
+	homa_engine_sync_stats(e);
 }
 
 void homa_engine_unreachable(struct homa_engine *e, const struct homa_addr *addr,
@@ -324,7 +324,7 @@ void homa_engine_unreachable(struct homa_engine *e, const struct homa_addr *addr
 			homa_rpc_fail(rpc, error, now);
 		}
 	}
-	sync_stats(e);
+	homa_engine_sync_stats(e);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -368,7 +368,7 @@ void homa_engine_handle_timeout(struct homa_engine *e, uint64_t now)
 	}
 	homa_timer_recompute_cutoffs(e, now);
 	homa_pacer_pump(e, now);
-	sync_stats(e);
+	homa_engine_sync_stats(e);
 }
 
 /* --------------------------------------------------------------- queries */

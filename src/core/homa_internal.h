@@ -90,6 +90,7 @@ struct homa_peer {
 	struct homa_link link;	  /* engine list of peers */
 	uint32_t refs;		  /* RPCs and tombstones naming this peer */
 	uint32_t num_server_rpcs; /* its server RPCs, all sockets (limit pre-check) */
+	uint32_t scan_count;	  /* scratch for homa_rpc.c's socket-cap scan */
 	/* The peer's cutoffs for messages we send it (entry 0 = INT_MAX). */
 	uint32_t cutoffs[HOMA_MAX_PRIORITIES];
 	uint16_t cutoff_version;    /* echoed in our DATA; 0 = none received */
@@ -260,6 +261,8 @@ struct homa_engine {
 /* ---------------------------------------------------- engine helpers */
 
 uint64_t homa_engine_random(struct homa_engine *e);
+/* Copies counters other modules keep (allocator, grants) into e->stats. */
+void homa_engine_sync_stats(struct homa_engine *e);
 /* Records msg as s's last error and returns err (negative errno). */
 int homa_sock_fail(struct homa_sock *s, int err, const char *msg);
 struct homa_sock *homa_sock_find(struct homa_engine *e, uint16_t port);

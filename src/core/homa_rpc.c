@@ -163,22 +163,24 @@ static int reclaimable(const struct homa_rpc *rpc, int pass)
 }
 
 /*
- * Ends the oldest server RPC of peer (any peer if NULL) on s that is still
- * receiving, else the oldest waiting for its ack. The socket's list is in
- * creation order. Returns 0 if every candidate is with the application.
+ * Ends the oldest server RPC of peer on s that is still receiving, else the
+ * oldest waiting for its ack. The socket's list is in creation order.
+ * Returns 0 if every candidate is with the application (or peer is NULL).
  */
 static int reclaim_oldest(struct homa_sock *s, const struct homa_peer *peer, uint64_t now)
 {
 	struct homa_link *l;
 	int pass;
 
+	if (peer == NULL)
+		return 0;
+
 	for (pass = 0; pass < 2; pass++) {
 		for (l = s->rpcs.next; l != &s->rpcs; l = l->next) {
 			struct homa_rpc *rpc =
 			    homa_container_of(l, struct homa_rpc, sock_link);
 
-			if ((peer == NULL || rpc->peer == peer) &&
-			    reclaimable(rpc, pass)) {
+			if (rpc->peer == peer && reclaimable(rpc, pass)) {
 				s->e->stats.rpcs_reclaimed_limit++;
 				homa_rpc_end(rpc, now);
 				return 1;
@@ -186,6 +188,30 @@ static int reclaim_oldest(struct homa_sock *s, const struct homa_peer *peer, uin
 		}
 	}
 	return 0;
+}
+
+/*
+ * At the socket cap, the peer that holds the most reclaimable server RPCs on
+ * s pays (ties: the one whose RPC is oldest), so a flood from a few hosts
+ * displaces their own state and never a peer's only request.
+ */
+static struct homa_peer *heaviest_peer(struct homa_sock *s)
+{
+	struct homa_peer *best = NULL;
+	struct homa_link *l;
+
+	for (l = s->rpcs.next; l != &s->rpcs; l = l->next)
+		homa_container_of(l, struct homa_rpc, sock_link)->peer->scan_count = 0;
+	for (l = s->rpcs.next; l != &s->rpcs; l = l->next) {
+		struct homa_rpc *rpc = homa_container_of(l, struct homa_rpc, sock_link);
+
+		if (!reclaimable(rpc, 0) && !reclaimable(rpc, 1))
+			continue;
+		rpc->peer->scan_count++;
+		if (best == NULL || rpc->peer->scan_count > best->scan_count)
+			best = rpc->peer;
+	}
+	return best;
 }
 
 /* Makes room for one more server RPC of peer on s (policy in homa_core.h). */
@@ -199,7 +225,8 @@ static int admit(struct homa_sock *s, struct homa_peer *peer, uint64_t now)
 		e->stats.drop_peer_limit++;
 		return 0;
 	}
-	if (s->num_rpcs >= e->s.max_rpcs_per_socket && !reclaim_oldest(s, NULL, now)) {
+	if (s->num_rpcs >= e->s.max_rpcs_per_socket &&
+	    !reclaim_oldest(s, heaviest_peer(s), now)) {
 		e->stats.drop_socket_limit++;
 		return 0;
 	}

@@ -69,7 +69,7 @@ static uint16_t pick_client_port(struct homa_engine *e)
 	return 0;
 }
 
-int homa_sock_new(struct homa_engine *e, struct homa_sock **out)
+static int sock_new(struct homa_engine *e, struct homa_sock **out)
 {
 	uint16_t port = pick_client_port(e);
 	struct homa_sock *s;
@@ -139,7 +139,7 @@ void *homa_sock_get_user(const struct homa_sock *s)
 	return s->user;
 }
 
-int homa_sock_set_rcvbuf(struct homa_sock *s, void *region, size_t length)
+static int sock_set_rcvbuf(struct homa_sock *s, void *region, size_t length)
 {
 	int err;
 
@@ -181,7 +181,7 @@ static void ack_before_close(struct homa_sock *s)
 	homa_peer_flush_acks(s->e, s, 0);
 }
 
-void homa_sock_shutdown(struct homa_sock *s, uint64_t now)
+static void sock_shutdown(struct homa_sock *s, uint64_t now)
 {
 	struct homa_engine *e = s->e;
 
@@ -201,7 +201,7 @@ void homa_sock_free(struct homa_sock *s, uint64_t now)
 {
 	struct homa_engine *e = s->e;
 
-	homa_sock_shutdown(s, now);
+	sock_shutdown(s, now);
 	if (s->has_pool)
 		homa_pool_destroy(&s->pool, &e->mem);
 	homa_list_remove(&s->link);
@@ -212,6 +212,7 @@ void homa_sock_free(struct homa_sock *s, uint64_t now)
 		homa_peer_tomb_expire(e, UINT64_MAX);
 		homa_peer_reclaim(e, 0);
 	}
+	homa_engine_sync_stats(e);
 }
 
 /* ---------------------------------------------------------------- send */
@@ -245,9 +246,9 @@ static int check_wmem(struct homa_sock *s, uint64_t length)
 	return homa_sock_fail(s, -EAGAIN, "send memory full");
 }
 
-int homa_sock_send_request(struct homa_sock *s, const struct homa_endpoint *dst,
-			   const struct homa_iov *iov, size_t iovcnt, uint64_t cookie,
-			   uint32_t flags, uint64_t now, uint64_t *id)
+static int sock_send_request(struct homa_sock *s, const struct homa_endpoint *dst,
+			     const struct homa_iov *iov, size_t iovcnt, uint64_t cookie,
+			     uint32_t flags, uint64_t now, uint64_t *id)
 {
 	struct homa_rpc *rpc;
 	uint64_t length;
@@ -282,8 +283,9 @@ int homa_sock_send_request(struct homa_sock *s, const struct homa_endpoint *dst,
 	return 0;
 }
 
-int homa_sock_reply(struct homa_sock *s, uint64_t id, const struct homa_endpoint *client,
-		    const struct homa_iov *iov, size_t iovcnt, uint64_t now)
+static int sock_reply(struct homa_sock *s, uint64_t id,
+		      const struct homa_endpoint *client, const struct homa_iov *iov,
+		      size_t iovcnt, uint64_t now)
 {
 	struct homa_rpc *rpc;
 	uint64_t length;
@@ -355,8 +357,8 @@ static struct homa_rpc *take_ready(struct homa_sock *s, uint64_t id, int *err)
 	return rpc;
 }
 
-int homa_sock_recv(struct homa_sock *s, uint64_t id, uint64_t now,
-		   struct homa_recv_msg *msg)
+static int sock_recv(struct homa_sock *s, uint64_t id, uint64_t now,
+		     struct homa_recv_msg *msg)
 {
 	struct homa_rpc *rpc;
 	int err = 0;
@@ -383,7 +385,8 @@ int homa_sock_recv(struct homa_sock *s, uint64_t id, uint64_t now,
 	return 0;
 }
 
-int homa_sock_release_bpages(struct homa_sock *s, const uint32_t *offsets, uint32_t count)
+static int sock_release_bpages(struct homa_sock *s, const uint32_t *offsets,
+			       uint32_t count)
 {
 	if (!s->has_pool || (offsets == NULL && count != 0))
 		return homa_sock_fail(s, -EINVAL, "no receive region");
@@ -404,7 +407,7 @@ static void abort_one(struct homa_rpc *rpc, int error, uint64_t now)
 		homa_rpc_fail(rpc, error, now);
 }
 
-int homa_sock_abort(struct homa_sock *s, uint64_t id, int error, uint64_t now)
+static int sock_abort(struct homa_sock *s, uint64_t id, int error, uint64_t now)
 {
 	struct homa_link *l;
 
@@ -491,4 +494,78 @@ int homa_sock_get_info(const struct homa_sock *s, struct homa_sock_info *info,
 const char *homa_sock_error_msg(const struct homa_sock *s)
 {
 	return s->error_msg;
+}
+
+/* ------------------------------------------------------------ wrappers */
+
+/*
+ * Every API call that can allocate, grant or send syncs the counters that
+ * other modules keep (allocation failures, grant bytes) before returning, so
+ * homa_engine_stats() is current without writing through a const engine.
+ */
+
+int homa_sock_new(struct homa_engine *e, struct homa_sock **out)
+{
+	int err = sock_new(e, out);
+
+	homa_engine_sync_stats(e);
+	return err;
+}
+
+int homa_sock_set_rcvbuf(struct homa_sock *s, void *region, size_t length)
+{
+	int err = sock_set_rcvbuf(s, region, length);
+
+	homa_engine_sync_stats(s->e);
+	return err;
+}
+
+void homa_sock_shutdown(struct homa_sock *s, uint64_t now)
+{
+	sock_shutdown(s, now);
+	homa_engine_sync_stats(s->e);
+}
+
+int homa_sock_send_request(struct homa_sock *s, const struct homa_endpoint *dst,
+			   const struct homa_iov *iov, size_t iovcnt, uint64_t cookie,
+			   uint32_t flags, uint64_t now, uint64_t *id)
+{
+	int err = sock_send_request(s, dst, iov, iovcnt, cookie, flags, now, id);
+
+	homa_engine_sync_stats(s->e);
+	return err;
+}
+
+int homa_sock_reply(struct homa_sock *s, uint64_t id, const struct homa_endpoint *client,
+		    const struct homa_iov *iov, size_t iovcnt, uint64_t now)
+{
+	int err = sock_reply(s, id, client, iov, iovcnt, now);
+
+	homa_engine_sync_stats(s->e);
+	return err;
+}
+
+int homa_sock_recv(struct homa_sock *s, uint64_t id, uint64_t now,
+		   struct homa_recv_msg *msg)
+{
+	int err = sock_recv(s, id, now, msg);
+
+	homa_engine_sync_stats(s->e);
+	return err;
+}
+
+int homa_sock_release_bpages(struct homa_sock *s, const uint32_t *offsets, uint32_t count)
+{
+	int err = sock_release_bpages(s, offsets, count);
+
+	homa_engine_sync_stats(s->e);
+	return err;
+}
+
+int homa_sock_abort(struct homa_sock *s, uint64_t id, int error, uint64_t now)
+{
+	int err = sock_abort(s, id, error, now);
+
+	homa_engine_sync_stats(s->e);
+	return err;
 }

@@ -382,12 +382,48 @@ static void test_acks__need_ack_for_incomplete_response_gets_resend(void **state
 
 /* ------------------------------------------------------------- limits */
 
-static void inject_request(struct htn *net, uint64_t id, uint32_t len, uint32_t part)
+static void inject_from(struct htn *net, int from, uint64_t id, uint32_t len,
+			uint32_t part)
 {
 	uint8_t buf[2048];
 	size_t n = hpb_build_data(buf, sizeof(buf), 40000, SERVER_PORT, id, len, 0, part);
 
-	htn_inject(net, 0, 1, buf, n);
+	htn_inject(net, from, 1, buf, n);
+}
+
+static void inject_request(struct htn *net, uint64_t id, uint32_t len, uint32_t part)
+{
+	inject_from(net, 0, id, len, part);
+}
+
+static void test_limits__socket_cap_reclaims_from_heaviest_peer(void **state)
+{
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *s;
+	struct homa_rpc_info ri[8];
+	size_t count, i;
+	int honest_alive = 0;
+
+	(void)state;
+	homa_settings_default(&st);
+	st.max_rpcs_per_socket = 4;
+	net = htn_new(3, &st, 1000, 0);
+	net->hosts[0].dead = 1;
+	net->hosts[2].dead = 1;
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	inject_from(net, 0, 500, 2000, 1000); /* the honest peer's one request, oldest */
+	htn_run_for(net, 1000);
+	for (i = 0; i < 6; i++)
+		inject_from(net, 2, 1000 + 2 * i, 2000, 1000);
+	htn_run_for(net, 100000);
+	homa_sock_get_info(s->sock, NULL, ri, 8, &count);
+	assert_int_equal(count, 4);
+	for (i = 0; i < count; i++)
+		honest_alive |= ri[i].id == 501;
+	assert_true(honest_alive);
+	assert_int_equal(stats(net, 1)->rpcs_reclaimed_limit, 3);
+	assert_int_equal(htn_free(net), 0);
 }
 
 static void test_limits__per_peer_cap_reclaims_oldest_incomplete_request(void **state)
@@ -619,6 +655,23 @@ static void test_alloc__every_failure_point_leaks_nothing(void **state)
 	}
 }
 
+static void test_stats__alloc_failure_in_api_call_counted_at_once(void **state)
+{
+	struct failing f = {-1, 0};
+	struct homa_allocator a = {failing_alloc, failing_free, &f};
+	struct htn *net = htn_new_with(2, NULL, 1000, 0, &a);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	int err;
+
+	(void)state;
+	f.countdown = 0;
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	assert_int_equal(err, -ENOMEM);
+	assert_int_equal(stats(net, 0)->alloc_failures, 1);
+	f.countdown = -1;
+	assert_int_equal(htn_free(net), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_settings__defaults_pass_check),
     cmocka_unit_test(test_settings__each_bad_value_rejected_with_reason),
@@ -636,6 +689,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_acks__need_ack_for_incomplete_response_gets_resend),
     cmocka_unit_test(test_limits__per_peer_cap_reclaims_oldest_incomplete_request),
     cmocka_unit_test(test_limits__per_peer_cap_drops_when_all_are_with_the_app),
+    cmocka_unit_test(test_limits__socket_cap_reclaims_from_heaviest_peer),
+    cmocka_unit_test(test_stats__alloc_failure_in_api_call_counted_at_once),
     cmocka_unit_test(test_limits__busy_peers_not_evicted_idle_ones_are),
     cmocka_unit_test(test_hostile__random_packets_leave_no_state),
     cmocka_unit_test(test_alloc__every_failure_point_leaks_nothing),
