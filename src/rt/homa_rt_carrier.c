@@ -246,6 +246,7 @@ void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 			  size_t payload_len)
 {
 	struct iovec iov[2] = {{(void *)hdr, hdr_len}, {(void *)payload, payload_len}};
+	struct homa_endpoint ep;
 	union homa_sockaddr to;
 	struct msghdr msg;
 
@@ -255,12 +256,11 @@ void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 		rt->stats.tx_errors++;
 		return;
 	}
-	homa_rt_addr_to_sockaddr(dst, s->family, &to, &msg.msg_namelen);
-	/* Raw sockets take no port; UDP goes to the Homa destination port. */
+	/* UDP goes to the Homa port itself; raw IP sockets take no port. */
+	ep = *dst;
 	if (s->carrier == HOMA_CARRIER_RAW)
-		to.in6.sin6_port = 0;
-	else if (hdr_len >= 4)
-		to.in6.sin6_port = htons((uint16_t)(hdr[2] << 8 | hdr[3]));
+		ep.port = 0;
+	homa_rt_addr_to_sockaddr(&ep, s->family, &to, &msg.msg_namelen);
 	if (s->carrier == HOMA_CARRIER_UDP && rt->txq &&
 	    homa_rt_txq_add(rt, s, &to, msg.msg_namelen, priority, hdr, hdr_len, payload,
 			    payload_len) == 0)

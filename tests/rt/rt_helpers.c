@@ -57,9 +57,14 @@ void rt_bind_free(struct homa_socket *s)
 
 	/* Tests run in parallel with other users of the machine: probe ports. */
 	for (int i = 0; i < 200 && err == -EADDRINUSE; i++) {
-		rt_loopback(s, &a, &len);
-		a.in4.sin_port =
+		uint16_t port =
 		    htons((uint16_t)(10000 + (getpid() * 131 + i * 977) % 20000));
+
+		rt_loopback(s, &a, &len);
+		if (a.sa.sa_family == AF_INET)
+			a.in4.sin_port = port;
+		else
+			a.in6.sin6_port = port;
 		err = homa_bind(s, &a.sa, len);
 	}
 	assert_int_equal(err, 0);
