@@ -406,8 +406,11 @@ int64_t homa_sim_send_rpc(struct homa_sim *sim, uint32_t client, uint32_t server
 	r = rpc_new(sim);
 	if (!r)
 		return -ENOMEM;
-	*r = (struct homa_sim_rpc){client, server, length,   HOMA_SIM_RPC_PENDING,
-				   0,	   0,	   sim->now, 0};
+	*r = (struct homa_sim_rpc){.client = client,
+				   .server = server,
+				   .length = length,
+				   .state = HOMA_SIM_RPC_PENDING,
+				   .start_ns = sim->now};
 	sim->res.rpcs_requested++;
 	sim->rpcs_open++;
 	err =

@@ -382,12 +382,12 @@ void homa_sim_print_json(const struct homa_sim_config *c,
 	print_errors(r, f);
 	fprintf(f,
 		",\"duplicate_executions\":%" PRIu64 ",\"corrupted_messages\":%" PRIu64
-		",\"reply_errors\":%" PRIu64 ",\"unexpected_messages\":%" PRIu64
-		",\"rpcs_leaked\":%" PRIu64 ",\"state_bytes_at_end\":%" PRIu64
-		",\"bytes_leaked\":%" PRIu64,
-		r->duplicate_executions, r->corrupted_messages, r->reply_errors,
-		r->unexpected_messages, r->rpcs_leaked, r->state_bytes_at_end,
-		r->bytes_leaked);
+		",\"send_errors\":%" PRIu64 ",\"reply_errors\":%" PRIu64
+		",\"unexpected_messages\":%" PRIu64 ",\"rpcs_leaked\":%" PRIu64
+		",\"state_bytes_at_end\":%" PRIu64 ",\"bytes_leaked\":%" PRIu64,
+		r->duplicate_executions, r->corrupted_messages, r->send_errors,
+		r->reply_errors, r->unexpected_messages, r->rpcs_leaked,
+		r->state_bytes_at_end, r->bytes_leaked);
 	fprintf(
 	    f,
 	    ",\"slowdown\":{\"p50\":%.3f,\"p99\":%.3f,\"mean\":%.3f,\"count\":%" PRIu64
