@@ -53,6 +53,7 @@ struct cluster_opts {
 	const char *name; /* run name; default derived from the options */
 	int json;
 	int unloaded_rpcs; /* RPCs per length wanted in the unloaded pass */
+	int tcp_conns;	   /* TCP connections per client-server pair */
 	int keep;	   /* --analyze-only: reuse raw results of an earlier run */
 };
 
@@ -110,7 +111,8 @@ static void usage(FILE *f)
 	    "reports slowdown per size bucket. Needs root. Defaults: 4 hosts, w3, load\n"
 	    "0.5, 10 s (+1 s warm-up), 1000 Mbit/s, 1 queue of 256 KiB, homa,tcp, seed "
 	    "1,\n"
-	    "out results/, 5 unloaded RPCs per length (median). --analyze-only redoes\n"
+	    "out results/, 5 unloaded RPCs per length (median), 1 TCP connection per\n"
+	    "client-server pair. --analyze-only redoes\n"
 	    "the analysis from the raw files of an earlier run (OUT/tmp/RUN).\n");
 }
 
@@ -126,7 +128,8 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 				   .queue_kb = 256,
 				   .seed = 1,
 				   .out = "results",
-				   .unloaded_rpcs = 5};
+				   .unloaded_rpcs = 5,
+				   .tcp_conns = 1};
 	snprintf(o->protocols, sizeof(o->protocols), "homa,tcp");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -175,6 +178,8 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 			o->name = v;
 		else if (!strcmp(a, "--unloaded-rpcs"))
 			o->unloaded_rpcs = atoi(v);
+		else if (!strcmp(a, "--tcp-conns"))
+			o->tcp_conns = atoi(v);
 		else {
 			fprintf(stderr, "homa-perf cluster: unknown option %s\n", a);
 			return -1;
@@ -182,7 +187,8 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 	}
 	if (o->hosts < 2 || o->hosts > MAX_HOSTS || o->load <= 0 || o->load > 1.5 ||
 	    o->seconds <= 0 || o->warmup < 0 || o->link_mbps <= 0 || o->priorities < 1 ||
-	    o->priorities > 8 || o->queue_kb <= 0 || o->unloaded_rpcs < 1) {
+	    o->priorities > 8 || o->queue_kb <= 0 || o->unloaded_rpcs < 1 ||
+	    o->tcp_conns < 1) {
 		fprintf(stderr,
 			"homa-perf cluster: option out of range (hosts 2..%d, load "
 			"(0,1.5], priorities 1..8)\n",
@@ -402,6 +408,8 @@ static int run_script(const struct cluster_opts *o, const char *run_dir,
 	setenv("WARMUP", v, 1);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)o->seed);
 	setenv("SEED", v, 1);
+	snprintf(v, sizeof(v), "%d", o->tcp_conns);
+	setenv("TCP_CONNS", v, 1);
 
 	child_pid = fork();
 	if (child_pid < 0)
@@ -660,11 +668,12 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 	    "{\"run\":\"%s\",\"workload\":\"%s\",\"hosts\":%d,\"link_mbps\":%d,"
 	    "\"priorities\":%d,\"queue_kb\":%d,\"load\":%.3f,\"seconds\":%g,\"warmup\":%"
 	    "g,"
-	    "\"seed\":%llu,\"unloaded\":\"median of ~%d one-at-a-time RPCs per length, "
+	    "\"seed\":%llu,\"tcp_conns\":%d,\"unloaded\":\"median of ~%d one-at-a-time "
+	    "RPCs per length, "
 	    "smallest over protocols\",\"short_max_length\":%u,\"protocols\":{",
 	    run, o->workload, o->hosts, o->link_mbps, o->priorities, o->queue_kb, o->load,
-	    o->seconds, o->warmup, (unsigned long long)o->seed, o->unloaded_rpcs,
-	    shortlen);
+	    o->seconds, o->warmup, (unsigned long long)o->seed, o->tcp_conns,
+	    o->unloaded_rpcs, shortlen);
 	for (int p = 0, first = 1; p < np; p++) {
 		const struct proto_result *r = &pr[p];
 
@@ -778,8 +787,8 @@ static int write_plot(const char *out, const char *run, const struct cluster_opt
 	    run, out, run, run, run, o->workload, o->hosts, o->link_mbps, o->load * 100,
 	    o->priorities);
 	for (int k = 0; k < nb; k++)
-		fprintf(f, "%s\"%.2f:%u\" %.4f", k ? ", " : "", b[k].cum_fraction,
-			b[k].max_length, b[k].cum_fraction);
+		fprintf(f, "%s\"%u B\" %.4f", k ? ", " : "", b[k].max_length,
+			b[k].cum_fraction);
 	fprintf(f, ")\nplot ");
 	for (int p = 0, c = 0; p < np; p++, col += 5) {
 		if (!pr[p].present)

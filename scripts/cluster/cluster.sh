@@ -15,6 +15,7 @@
 #   SEED         base seed (host i: SEED+i, the same for every protocol)
 #   PROTOCOLS    e.g. "homa,tcp"           LENGTHS    file: "length seconds"
 #   PORT         server port (default 5000)
+#   TCP_CONNS    TCP connections per client-server pair (default 1)
 # Files: RUN_DIR/<proto>/unloaded.samples, h<i>.samples, h<i>.json, h<i>.rc,
 #        RUN_DIR/<proto>/switch.txt (qdisc counters after the run).
 # Exit: 0 done, 2 not root, 3 namespaces/testbed unavailable, 4 server failed.
@@ -35,6 +36,7 @@ WARMUP=${WARMUP:-1}
 SEED=${SEED:-1}
 PROTOCOLS=${PROTOCOLS:-homa,tcp}
 PORT=${PORT:-5000}
+TCP_CONNS=${TCP_CONNS:-1}
 
 name="hc$$"
 server_pids=()
@@ -132,6 +134,7 @@ for p in "${protos[@]}"; do
 				--workload "$WORKLOAD" --gbps "$GBPS" --one-way \
 				--seconds "$SECONDS_RUN" --warmup "$WARMUP" \
 				--seed $((SEED + i)) --samples "$dir/h$i.samples" --json \
+				--tcp-conns "$TCP_CONNS" \
 				--quiet --no-poll >"$dir/h$i.json" 2>"$dir/h$i.err" \
 				</dev/null || rc=$?
 			echo "$rc" >"$dir/h$i.rc"
