@@ -1,5 +1,3 @@
 # homa-sim: open-loop experiments on the simulated network (src/sim).
-if(TARGET homa_sim)
-  add_executable(homa-sim ${CMAKE_CURRENT_SOURCE_DIR}/homa-sim.c)
-  target_link_libraries(homa-sim PRIVATE homa_sim)
-endif()
+add_executable(homa-sim ${CMAKE_CURRENT_SOURCE_DIR}/homa-sim.c)
+target_link_libraries(homa-sim PRIVATE homa_sim)
