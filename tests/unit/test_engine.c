@@ -188,6 +188,12 @@ static void finish_idle(struct fix *f)
 	assert_int_equal(homa_engine_num_rpcs(f->net->hosts[1].engine), 0);
 }
 
+static void finish_idle_one(struct fix *f)
+{
+	htn_run_for(f->net, 500 * MS);
+	assert_int_equal(homa_engine_num_rpcs(f->net->hosts[0].engine), 0);
+}
+
 static void test_loss__lost_data_recovered_by_resend(void **state)
 {
 	struct fault flt = {HOMA_PKT_DATA, 0, 0, 1, HTN_DROP, 0, 2 * 1416, 0, 0};
@@ -924,6 +930,27 @@ static void test_unreachable__fails_client_rpcs_with_the_error(void **state)
 	fix_done(&f);
 }
 
+/* ---------------------------------------------------------- loopback */
+
+static void test_rpc__client_and_server_on_one_engine(void **state)
+{
+	struct htn *net = htn_new(1, NULL, 1000, 0);
+	struct fix f;
+	uint64_t id;
+
+	(void)state;
+	f.net = net;
+	f.cli = htn_sock(net, 0, 0, 64);
+	f.srv = htn_sock(net, 0, SERVER_PORT, 64);
+	f.srv_ep = htn_endpoint(net, 0, f.srv);
+	id = send_req(&f, 5000);
+	serve(&f, 5000, 70000);
+	collect(&f, id, 70000);
+	finish_idle_one(&f);
+	assert_int_equal(homa_engine_num_peers(net->hosts[0].engine), 1);
+	fix_done(&f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rpc__1_byte_each_way),
     cmocka_unit_test(test_rpc__100_bytes_each_way),
@@ -954,6 +981,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_shutdown__ends_rpcs_acks_servers_and_refuses_calls),
     cmocka_unit_test(test_info__describes_live_rpcs_and_socket),
     cmocka_unit_test(test_unreachable__fails_client_rpcs_with_the_error),
+    cmocka_unit_test(test_rpc__client_and_server_on_one_engine),
 };
 
 HOMA_TEST_MAIN(tests)
