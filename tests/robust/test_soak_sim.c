@@ -93,6 +93,48 @@ static uint64_t digest_rpcs(uint64_t h, struct homa_sim *sim)
 	return h;
 }
 
+/* Hosts down from crash_ns to up_ns (UINT64_MAX while still down). */
+struct window {
+	uint32_t host;
+	uint64_t crash_ns, up_ns;
+};
+
+#define MAX_WINDOWS 64
+
+/*
+ * A failed RPC needs a cause: its server (or client) was down at some point
+ * between its start and its end. Loss alone (<= 10 %) must never make an
+ * RPC fail: RESENDs every 5 ms keep it alive long before the 100 ms timeout.
+ */
+static uint64_t failures_without_crash(struct homa_sim *sim, const struct window *w,
+				       int nw)
+{
+	uint64_t i, n = homa_sim_num_rpcs(sim), bad = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct homa_sim_rpc *r = homa_sim_rpc(sim, i);
+		int k, explained = 0;
+
+		if (r->state != HOMA_SIM_RPC_FAILED)
+			continue;
+		for (k = 0; k < nw && !explained; k++)
+			explained = (w[k].host == r->server || w[k].host == r->client) &&
+				    w[k].crash_ns <= r->end_ns &&
+				    w[k].up_ns >= r->start_ns;
+		if (!explained) {
+			if (bad < 5)
+				print_message(
+				    "  unexplained failure: RPC %llu %u->%u len %u "
+				    "error %d, %llu..%llu ns\n",
+				    (unsigned long long)i, r->client, r->server,
+				    r->length, r->error, (unsigned long long)r->start_ns,
+				    (unsigned long long)r->end_ns);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 static void run_phase(const struct phase *ph, uint64_t seed, uint64_t duration,
 		      struct soak_totals *t)
 {
@@ -105,6 +147,8 @@ static void run_phase(const struct phase *ph, uint64_t seed, uint64_t duration,
 	uint64_t next_crash, now, rpcs;
 	uint32_t victim = 0;
 	int down = -1;
+	struct window win[MAX_WINDOWS];
+	int nwin = 0;
 
 	assert_int_equal(homa_workload_load(&w, ph->workload, NULL, err, sizeof(err)), 0);
 	homa_sim_config_default(&c);
@@ -134,9 +178,15 @@ static void run_phase(const struct phase *ph, uint64_t seed, uint64_t duration,
 			homa_sim_crash(sim, victim);
 			down = (int)victim;
 			t->crashes++;
+			assert_true(nwin < MAX_WINDOWS);
+			win[nwin].host = victim;
+			win[nwin].crash_ns = homa_sim_now(sim);
+			win[nwin].up_ns = UINT64_MAX;
+			nwin++;
 		} else if (down >= 0 && now >= next_crash + 1 * SEC) {
 			assert_int_equal(
 			    homa_sim_restart(sim, (uint32_t)down, seed + now), 0);
+			win[nwin - 1].up_ns = homa_sim_now(sim);
 			down = -1;
 			next_crash += ph->crash_every_ns;
 		}
@@ -164,6 +214,8 @@ static void run_phase(const struct phase *ph, uint64_t seed, uint64_t duration,
 	assert_int_equal(r->corrupted_messages, 0);
 	assert_int_equal(r->unexpected_messages, 0);
 	assert_int_equal(r->errors[0], 0);
+	assert_int_equal(r->errors[ETIMEDOUT], r->rpcs_failed);
+	assert_int_equal(failures_without_crash(sim, win, nwin), 0);
 	/* Nothing leaks, nothing outlives the drain. */
 	assert_int_equal(r->rpcs_leaked, 0);
 	assert_int_equal(r->bytes_leaked, 0);
