@@ -132,9 +132,19 @@ static int homa_client_send(void *impl, int server, uint64_t id, uint32_t len,
 	struct iovec iov[2] = {{b, PERF_HDR_LEN}, {perf_zeros, len - PERF_HDR_LEN}};
 	uint64_t rpc_id;
 
+	int rc;
+
 	perf_hdr_put(b, &hdr);
-	return homa_sendv(h->s, iov, len > PERF_HDR_LEN ? 2 : 1,
-			  (const struct sockaddr *)&a->ss, a->len, &rpc_id, id, 0);
+	/*
+	 * Never block in a send: with send memory full this thread must go on
+	 * collecting responses (and keep the run bounded in time), so the
+	 * load loop gets -EAGAIN and retries. Receives stay blocking.
+	 */
+	homa_set_nonblocking(h->s, 1);
+	rc = homa_sendv(h->s, iov, len > PERF_HDR_LEN ? 2 : 1,
+			(const struct sockaddr *)&a->ss, a->len, &rpc_id, id, 0);
+	homa_set_nonblocking(h->s, 0);
+	return rc;
 }
 
 static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, void *arg)

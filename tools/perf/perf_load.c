@@ -43,6 +43,7 @@ struct load {
 	double gap_ns;
 	uint64_t next_arrival;
 	int blocked; /* the current arrival already counted as a cap hit */
+	int full;    /* the transport refused the last send (-EAGAIN) */
 	/* progress window */
 	uint64_t next_report, win_done, win_bytes, win_rtt;
 };
@@ -98,8 +99,8 @@ static void on_done(void *arg, uint64_t id, int err)
 		return; /* timed out earlier, or not ours */
 	s = &l->slots[idx];
 	l->last_progress = now;
-	if (err)
-		l->r->errors++;
+	if (err && !l->r->errors++)
+		l->r->first_rpc_error = err;
 	else
 		record(l, s, now);
 	release(l, s);
@@ -134,9 +135,10 @@ static int issue(struct load *l)
 	s->start = perf_now_ns();
 	rc = l->c->ops->send(l->c->impl, l->pending.server, s->id, s->wire,
 			     l->cfg->resp_len);
+	l->full = rc == -EAGAIN;
 	if (rc != 0) {
 		release(l, s);
-		return rc == -EAGAIN ? 0 : rc;
+		return l->full ? 0 : rc;
 	}
 	l->pending.valid = 0;
 	l->r->sent++;
@@ -178,7 +180,9 @@ static uint64_t wait_ns(const struct load *l, uint64_t now)
 {
 	uint64_t w = MAX_WAIT_NS;
 
-	if (l->cfg->gbps > 0 && !l->blocked)
+	if (l->full)
+		w = MAX_WAIT_NS / 10; /* until a completion frees memory, or 1 ms */
+	else if (l->cfg->gbps > 0 && !l->blocked)
 		w = l->next_arrival > now ? l->next_arrival - now : 0;
 	else if (l->cfg->gbps <= 0 && l->outstanding < l->cfg->closed)
 		w = 0;

@@ -49,6 +49,7 @@ struct perf_load_result {
 	uint64_t sent;		     /* requests started */
 	uint64_t completed;	     /* measured completions */
 	uint64_t errors;	     /* RPCs that failed */
+	int first_rpc_error;	     /* errno of the first failed RPC */
 	uint64_t timeouts;	     /* RPCs abandoned after rpc_timeout_ns */
 	uint64_t cap_hits;	     /* arrivals delayed by max_outstanding */
 	uint64_t req_bytes;	     /* wire bytes of measured requests */

@@ -26,10 +26,12 @@ void perf_report_text(FILE *f, const char *title, const struct perf_load_result 
 		r->completed ? perf_us((double)r->cpu_ns / (double)r->completed) : 0.0);
 	if (r->errors || r->timeouts || r->cap_hits || r->samples.dropped)
 		fprintf(f,
-			"  errors %llu, timeouts %llu, outstanding-cap hits %llu, "
+			"  errors %llu (first: %s), timeouts %llu, outstanding-cap hits "
+			"%llu, "
 			"samples not kept %llu\n",
-			(unsigned long long)r->errors, (unsigned long long)r->timeouts,
-			(unsigned long long)r->cap_hits,
+			(unsigned long long)r->errors,
+			r->errors ? strerror(r->first_rpc_error) : "-",
+			(unsigned long long)r->timeouts, (unsigned long long)r->cap_hits,
 			(unsigned long long)r->samples.dropped);
 	fprintf(f, "  %-12s %10s %10s %10s %10s %10s %10s\n", "length", "count", "min us",
 		"P50 us", "P99 us", "P99.9 us", "mean us");
