@@ -398,8 +398,14 @@ void homa_rpc_fail(struct homa_rpc *rpc, int error, uint64_t now)
 		homa_rpc_end(rpc, now);
 		return;
 	}
-	if (rpc->error != 0 || (rpc->flags & RPC_READY))
+	if (rpc->error != 0)
 		return;
+	if (rpc->flags & RPC_READY) {
+		/* Completed but not read: the reader gets the error instead. */
+		rpc->error = error;
+		release_in_buffers(rpc);
+		return;
+	}
 	rpc->error = error;
 	homa_incoming_ungrant(rpc, now);
 	homa_pacer_remove(e, rpc);

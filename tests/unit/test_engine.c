@@ -527,6 +527,28 @@ static void test_abort__without_error_rpc_vanishes(void **state)
 	fix_done(&f);
 }
 
+static void test_abort__with_error_overrides_unread_response(void **state)
+{
+	struct fix f;
+	struct homa_recv_msg m;
+	struct homa_sock_info si;
+	uint64_t id;
+
+	(void)state;
+	fix_init(&f, NULL);
+	id = send_req(&f, 100);
+	serve(&f, 100, 100000);
+	assert_true(htn_run_until(f.net, readable, f.cli, f.net->now + 100 * MS));
+	assert_int_equal(homa_sock_abort(f.cli->sock, id, ECANCELED, f.net->now), 0);
+	homa_sock_get_info(f.cli->sock, &si, NULL, 0, NULL);
+	assert_int_equal(si.bpool_avail_bytes, 64ull << 16); /* its bpages went back */
+	assert_int_equal(homa_sock_recv(f.cli->sock, 0, f.net->now, &m), 0);
+	assert_int_equal(m.id, id);
+	assert_int_equal(m.error, ECANCELED);
+	assert_int_equal(m.num_bpages, 0);
+	fix_done(&f);
+}
+
 static void test_abort__with_error_completes_every_client_rpc(void **state)
 {
 	struct fix f;
@@ -971,6 +993,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_private__only_recv_by_id_returns_it),
     cmocka_unit_test(test_abort__without_error_rpc_vanishes),
     cmocka_unit_test(test_abort__with_error_completes_every_client_rpc),
+    cmocka_unit_test(test_abort__with_error_overrides_unread_response),
     cmocka_unit_test(test_buffers__pool_exhaustion_stalls_then_restarts),
     cmocka_unit_test(test_buffers__stalled_rpc_eventually_times_out),
     cmocka_unit_test(test_wmem__full_returns_eagain_then_writable),
