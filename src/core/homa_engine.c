@@ -101,6 +101,23 @@ struct setting_rule {
 	const char *why;
 };
 
+/* The table must be one a CUTOFFS packet can carry (homa_wire.c). */
+static int cutoffs_bad(const struct homa_settings *s)
+{
+	uint32_t prev = 0x7fffffff, i;
+
+	for (i = 1; i < s->num_priorities && i < HOMA_MAX_PRIORITIES; i++) {
+		uint32_t v = s->unsched_cutoffs[i];
+
+		if (v == 0)
+			continue;
+		if (v > prev)
+			return 1;
+		prev = v;
+	}
+	return 0;
+}
+
 int homa_settings_check(const struct homa_settings *s, const char **why)
 {
 	const struct setting_rule rules[] = {
@@ -117,6 +134,8 @@ int homa_settings_check(const struct homa_settings *s, const char **why)
 	     "num_priorities must be 1..8"},
 	    {s->prio_auto && s->prio_interval_ns == 0,
 	     "prio_interval_ns must be positive"},
+	    {cutoffs_bad(s),
+	     "unsched_cutoffs must not grow with the level (max 0x7fffffff)"},
 	    {s->tick_ns == 0, "tick_ns must be positive"},
 	    {s->resend_ticks == 0 || s->resend_interval == 0,
 	     "resend_ticks and resend_interval must be positive"},

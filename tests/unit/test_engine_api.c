@@ -89,6 +89,8 @@ static void test_settings__each_bad_value_rejected_with_reason(void **state)
 	BAD(need_ack_timeout_ticks, 1);
 	BAD(wmem_max, 0);
 	BAD(max_peers, 0);
+	BAD(unsched_cutoffs[7], 20000); /* above level 6's 2800 */
+	BAD(unsched_cutoffs[5], 0x80000000u);
 #undef BAD
 }
 
