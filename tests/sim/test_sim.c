@@ -465,6 +465,45 @@ static void test_priorities__short_messages_gain(void **state)
 	assert_true(p8 < p1);
 }
 
+static void test_priorities__auto_cutoffs_propagate(void **state)
+{
+	struct homa_sim_config c;
+	struct homa_workload w;
+	struct homa_sim *sim;
+	const struct homa_sim_results *r;
+	uint32_t cutoffs[HOMA_MAX_PRIORITIES];
+	uint16_t version;
+
+	(void)state;
+	load_workload(&w, "w3");
+	homa_sim_config_default(&c);
+	c.hosts = 8;
+	c.workload = &w;
+	c.load = 0.8;
+	c.rpcs = 8000;
+	c.seed = 13;
+	/* Recompute within the run (the default interval is 1 s). */
+	c.settings.prio_interval_ns = 1 * MS;
+	c.settings.prio_min_messages = 200;
+	assert_int_equal(homa_sim_new(&c, &sim), 0);
+	assert_int_equal(homa_sim_start_load(sim), 0);
+	assert_int_equal(homa_sim_run_to_completion(sim, 1000 * MS), 0);
+	r = homa_sim_results(sim);
+	homa_engine_cutoffs(homa_sim_engine(sim, 0), cutoffs, &version);
+	print_message("auto cutoffs: version %u, top level <= %u bytes; recomputed %llu, "
+		      "CUTOFFS received %llu\n",
+		      version, cutoffs[HOMA_MAX_PRIORITIES - 1],
+		      (unsigned long long)r->stats.cutoffs_recomputed,
+		      (unsigned long long)r->stats.rx_cutoffs);
+	assert_true(version > 1);
+	assert_true(r->stats.cutoffs_recomputed > 0);
+	assert_true(r->stats.rx_cutoffs > 0);
+	assert_int_equal(r->rpcs_completed, 8000);
+	finish_clean(sim);
+	homa_sim_free(sim);
+	homa_workload_free(&w);
+}
+
 /* ------------------------------------------------------ determinism */
 
 static char *run_json(uint64_t seed)
@@ -665,6 +704,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_incast__small_switch_buffer_drops_and_recovers),
     cmocka_unit_test(test_priorities__short_rpc_overtakes_incast_queue),
     cmocka_unit_test(test_priorities__short_messages_gain),
+    cmocka_unit_test(test_priorities__auto_cutoffs_propagate),
     cmocka_unit_test(test_determinism__same_seed_same_bytes),
     cmocka_unit_test(test_grants__bound_holds_under_w5),
     cmocka_unit_test(test_filter__overtaken_request_runs_once),
