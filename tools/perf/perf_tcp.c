@@ -213,7 +213,8 @@ int perf_tcp_client_open(struct perf_client *c, const struct perf_client_cfg *cf
 	t->per_server = per;
 	t->nconns = cfg->nservers * per;
 	t->poll = cfg->poll;
-	t->direct = t->nconns <= DIRECT_MAX_CONN;
+	/* Without polling, only epoll can say when a socket takes more output. */
+	t->direct = t->poll && t->nconns <= DIRECT_MAX_CONN;
 	t->conns = calloc((size_t)t->nconns, sizeof(*t->conns));
 	t->rr = calloc((size_t)cfg->nservers, sizeof(*t->rr));
 	t->scratch = malloc(SCRATCH_LEN);
