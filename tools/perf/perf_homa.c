@@ -108,6 +108,18 @@ static int recv_one(struct homa_socket *s, struct homa_msg *m, uint64_t *cur_us,
 	return rc;
 }
 
+/*
+ * How long the first homa_recv() of a turn may wait. A busy-polling caller
+ * that must not wait (timeout 0) still makes a (1 us) blocking call rather
+ * than a non-blocking one: only waiting receivers tell the runtime that the
+ * socket is being polled, and otherwise its background thread competes for
+ * the packets (and a wake-up costs tens of microseconds).
+ */
+static uint64_t first_wait(int poll, uint64_t timeout_ns)
+{
+	return poll && timeout_ns < 1000 ? 1000 : timeout_ns;
+}
+
 static int quiet(int rc, const struct homa_msg *m)
 {
 	return rc == -EAGAIN || (rc == -ETIMEDOUT && m->id == 0);
@@ -118,6 +130,7 @@ static int quiet(int rc, const struct homa_msg *m)
 struct homa_client {
 	struct homa_socket *s;
 	const struct perf_addr *servers;
+	int poll;
 	struct homa_msg msg;
 	uint64_t cur_us;
 };
@@ -154,7 +167,8 @@ static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, 
 
 	while (n < MAX_PER_CALL) {
 		int rc =
-		    recv_one(h->s, &h->msg, &h->cur_us, n == 0 && timeout_ns, timeout_ns);
+		    recv_one(h->s, &h->msg, &h->cur_us, n == 0 && (timeout_ns || h->poll),
+			     first_wait(h->poll, timeout_ns));
 
 		if (rc > 0)
 			done(arg, h->msg.completion_cookie, 0);
@@ -200,6 +214,7 @@ int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *c
 		return -1;
 	}
 	h->servers = cfg->servers;
+	h->poll = cfg->poll;
 	c->ops = &homa_client_ops;
 	c->impl = h;
 	return 0;
@@ -238,8 +253,9 @@ static int homa_serve(void *impl, uint64_t timeout_ns)
 	int served = 0;
 
 	while (served < MAX_PER_CALL) {
-		int rc = recv_one(ep->s, &ep->msg, &ep->cur_us, served == 0 && timeout_ns,
-				  timeout_ns);
+		int rc = recv_one(ep->s, &ep->msg, &ep->cur_us,
+				  served == 0 && (timeout_ns || ep->poll),
+				  first_wait(ep->poll, timeout_ns));
 
 		if (rc > 0 && (ep->msg.id & 1))
 			answer(ep, rc);
