@@ -22,6 +22,7 @@ struct options {
 	struct homa_sim_config cfg;
 	const char *workload;
 	const char *workload_dir;
+	const char *rpc_csv;
 	int json;
 };
 
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 	    "  --max-incoming B     engine max_incoming (400000)\n"
 	    "  --rcvbuf-mb M        receive region per socket in MiB (64)\n"
 	    "  --no-verify          do not fill and check payload patterns\n"
+	    "  --rpc-csv FILE       write one CSV line per RPC (times, slowdown)\n"
 	    "  --json               print one JSON object\n");
 }
 
@@ -160,6 +162,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->workload_dir = val;
 			continue;
 		}
+		if (!strcmp(a, "--rpc-csv")) {
+			o->rpc_csv = val;
+			continue;
+		}
 		/* Real-valued options first: "0.5" is a bad integer. */
 		r = parse_double_opt(&o->cfg, a, val);
 		if (r == 0)
@@ -202,6 +208,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.cfg.workload = &w;
+	if (o.rpc_csv && !(o.cfg.rpc_log = fopen(o.rpc_csv, "w"))) {
+		fprintf(stderr, "homa-sim: cannot write %s\n", o.rpc_csv);
+		homa_workload_free(&w);
+		return 2;
+	}
 	t0 = wall_seconds();
 	rc = homa_sim_experiment(&o.cfg, &res);
 	if (rc && rc != -ETIME) {
@@ -217,6 +228,8 @@ int main(int argc, char **argv)
 		homa_sim_print_text(&o.cfg, &res, stdout);
 	fprintf(stderr, "homa-sim: wall time %.2f s%s\n", wall_seconds() - t0,
 		rc ? " (run did not complete: time limit)" : "");
+	if (o.cfg.rpc_log)
+		fclose(o.cfg.rpc_log);
 	homa_workload_free(&w);
 	return rc ? 1 : 0;
 }

@@ -66,6 +66,7 @@ struct homa_sim_config {
 	const struct homa_workload *workload; /* not owned */
 	double load;			      /* 0.5: fraction of each uplink offered */
 	uint64_t rpcs;			      /* total requests to issue */
+	FILE *rpc_log; /* homa_sim_experiment: per-RPC CSV here if set (not owned) */
 };
 
 /* What happens to a packet (filter callback). */
@@ -209,6 +210,12 @@ const struct homa_sim_results *homa_sim_results(struct homa_sim *sim);
  * the lengths seen). Returns 0 or -errno.
  */
 int homa_sim_compute_slowdown(struct homa_sim *sim, const struct homa_workload *w);
+/*
+ * One CSV line per RPC after a header: index, client, server, length, state
+ * (done/failed/lost/pending), error, start_ns, end_ns, slowdown (-1 if none;
+ * needs homa_sim_compute_slowdown first).
+ */
+void homa_sim_write_rpcs(const struct homa_sim *sim, FILE *f);
 /* P99 slowdown of completed RPCs with request length <= max_length. */
 double homa_sim_slowdown_p99_upto(struct homa_sim *sim, uint32_t max_length);
 

@@ -253,6 +253,21 @@ double homa_sim_slowdown_p99_upto(struct homa_sim *sim, uint32_t max_length)
 	return p99;
 }
 
+void homa_sim_write_rpcs(const struct homa_sim *sim, FILE *f)
+{
+	static const char *const states[] = {"pending", "done", "failed", "lost"};
+
+	fprintf(f, "index,client,server,length,state,error,start_ns,end_ns,slowdown\n");
+	for (uint64_t i = 0; i < sim->nrpcs; i++) {
+		const struct homa_sim_rpc *r = &sim->rpcs[i];
+
+		fprintf(f, "%" PRIu64 ",%u,%u,%u,%s,%d,%" PRIu64 ",%" PRIu64 ",%.4f\n", i,
+			r->client, r->server, r->length, states[r->state & 3], r->error,
+			r->start_ns, r->end_ns,
+			sim->slowdowns ? sim->slowdowns[i] : -1.0);
+	}
+}
+
 /* -------------------------------------------------------- experiment */
 
 int homa_sim_experiment(const struct homa_sim_config *c, struct homa_sim_results *out)
@@ -273,6 +288,8 @@ int homa_sim_experiment(const struct homa_sim_config *c, struct homa_sim_results
 		homa_sim_drain(sim, sim->now + 100000000000ull);
 		homa_sim_finish(sim);
 		homa_sim_compute_slowdown(sim, c->workload);
+		if (c->rpc_log)
+			homa_sim_write_rpcs(sim, c->rpc_log);
 	}
 	*out = sim->res;
 	homa_sim_free(sim);
