@@ -48,6 +48,8 @@ int perf_run(const struct perf_opts *o, enum perf_proto p,
 	perf_pin_cpu(o->cpu);
 	rc = perf_load_run(&c, cfg, r);
 	c.ops->close(c.impl);
+	if (o->stats && p == PERF_HOMA)
+		perf_homa_print_stats(stderr, r->sent);
 	if (rc != 0)
 		snprintf(err, errlen, "%s: %s", perf_proto_name(p),
 			 perf_report_failure(r));

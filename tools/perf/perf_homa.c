@@ -21,12 +21,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef HOMA_PERF_HAVE_HOMA
 
 int perf_homa_available(void)
 {
 	return 0;
+}
+
+void perf_homa_print_stats(FILE *f, uint64_t rpcs)
+{
+	(void)f;
+	(void)rpcs;
 }
 
 int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *cfg,
@@ -58,6 +65,38 @@ int perf_homa_listen(struct perf_listener *l, int port, int poll, char *err,
 int perf_homa_available(void)
 {
 	return 1;
+}
+
+static void stat_line(FILE *f, const char *name, uint64_t v, uint64_t rpcs)
+{
+	if (!v)
+		return;
+	if (rpcs)
+		fprintf(f, "  %-24s %12llu  %8.3f per RPC\n", name, (unsigned long long)v,
+			(double)v / (double)rpcs);
+	else
+		fprintf(f, "  %-24s %12llu\n", name, (unsigned long long)v);
+}
+
+void perf_homa_print_stats(FILE *f, uint64_t rpcs)
+{
+	struct homa_stats e;
+	struct homa_rt_stats rt;
+
+	if (homa_get_stats(&e, &rt) != 0)
+		return;
+	fprintf(f, "homa counters of this process (pid %d):\n", (int)getpid());
+	for (size_t i = 0; i < HOMA_STATS_COUNT; i++)
+		stat_line(f, homa_stats_names[i], homa_stats_get(&e, i), rpcs);
+	stat_line(f, "rt.tx_packets", rt.tx_packets, rpcs);
+	stat_line(f, "rt.tx_syscalls", rt.tx_syscalls, rpcs);
+	stat_line(f, "rt.tx_gso_batches", rt.tx_gso_batches, rpcs);
+	stat_line(f, "rt.tx_errors", rt.tx_errors, rpcs);
+	stat_line(f, "rt.rx_packets", rt.rx_packets, rpcs);
+	stat_line(f, "rt.rx_syscalls", rt.rx_syscalls, rpcs);
+	stat_line(f, "rt.rx_gro_packets", rt.rx_gro_packets, rpcs);
+	stat_line(f, "rt.bg_wakeups", rt.bg_wakeups, rpcs);
+	stat_line(f, "rt.sleeps", rt.sleeps, rpcs);
 }
 
 /* Creates the process's engine once, with the polling policy of this run. */

@@ -24,7 +24,8 @@ static const char usage_text[] =
     "  demo   [--json]    own loopback server; the issue's headline table\n"
     "  cluster ...        emulated cluster (see homa-perf cluster --help)\n"
     "common: --no-poll (block instead of busy-polling; also HOMA_POLL_USECS=0),\n"
-    "        --cpu N (pin), --quiet (no per-second lines), --json\n";
+    "        --cpu N (pin), --quiet (no per-second lines), --json,\n"
+    "        --stats (Homa engine and runtime counters at the end)\n";
 
 /* This binary's path, for the demo to start its server with. */
 static void self_path(char *buf, size_t len, const char *argv0)

@@ -34,6 +34,7 @@ enum {
 	O_CPU,
 	O_READY_FD,
 	O_QUIET,
+	O_STATS,
 	O_HELP,
 };
 
@@ -62,6 +63,7 @@ static const struct option long_opts[] = {
     {"cpu", required_argument, NULL, O_CPU},
     {"ready-fd", required_argument, NULL, O_READY_FD},
     {"quiet", no_argument, NULL, O_QUIET},
+    {"stats", no_argument, NULL, O_STATS},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -256,6 +258,9 @@ static int parse_one(struct perf_opts *o, int c, const char *arg, char *err,
 		return 0;
 	case O_QUIET:
 		o->progress = 0;
+		return 0;
+	case O_STATS:
+		o->stats = 1;
 		return 0;
 	}
 	return 1; /* not a flag or text option: try the numeric ones */

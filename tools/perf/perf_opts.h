@@ -41,6 +41,7 @@ struct perf_opts {
 	uint32_t outstanding;	  /* --outstanding (tput) */
 	uint32_t max_outstanding; /* --max-outstanding (open-loop cap) */
 	int progress;		  /* per-second lines; --quiet clears */
+	int stats;		  /* --stats: print Homa counters at the end */
 };
 
 /* Defaults for every field (see docs/perf.md). Reads HOMA_POLL_USECS. */

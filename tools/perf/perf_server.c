@@ -166,6 +166,8 @@ int perf_server_main(const struct perf_opts *o)
 	}
 	announce(o, ls, nls);
 	rc = run_workers(ws, nw);
+	if (o->stats)
+		perf_homa_print_stats(stderr, 0);
 out:
 	for (int i = 0; i < nls; i++)
 		ls[i].close(&ls[i]);

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Called once per completed RPC; err is 0 or a positive errno. */
 typedef void (*perf_done_fn)(void *arg, uint64_t id, int err);
@@ -56,6 +57,13 @@ int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *c
 
 /* 1 when this binary was built with the Homa runtime. */
 int perf_homa_available(void);
+
+/*
+ * --stats: prints the process's Homa counters (engine and runtime) that are
+ * not zero, each also divided by rpcs when rpcs > 0 (where the time goes:
+ * packets, system calls, background wake-ups per RPC). No-op without Homa.
+ */
+void perf_homa_print_stats(FILE *f, uint64_t rpcs);
 
 /*
  * Server side. A protocol's listening state (sockets) is opened once; each
