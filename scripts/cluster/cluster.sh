@@ -38,6 +38,17 @@ PROTOCOLS=${PROTOCOLS:-homa,tcp}
 PORT=${PORT:-5000}
 TCP_CONNS=${TCP_CONNS:-1}
 
+# Homa's timers count 1 ms ticks and are sized for 25 Gbit/s links, where a
+# full queue drains in well under a millisecond. Here a full queue at the NIC
+# plus one at the switch port can hold a packet for 2 x QUEUE_KB / link rate
+# (42 ms at 100 Mbit/s): asking for a resend sooner retransmits data that is
+# only queued, which adds load exactly when the network is congested. So the
+# first RESEND waits twice that worst-case delay (never less than the default
+# 5 ticks), and an RPC is declared dead after 20 resend intervals (>= 100).
+max_queue_ms=$(((2 * QUEUE_KB * 1024 * 8) / (LINK_MBPS * 1000) + 1))
+resend_ticks=$((2 * max_queue_ms > 5 ? 2 * max_queue_ms : 5))
+timeout_ticks=$((20 * resend_ticks > 100 ? 20 * resend_ticks : 100))
+
 name="hc$$"
 server_pids=()
 client_pids=()
@@ -65,7 +76,8 @@ in_host() {
 	# HOMA_POLL_USECS=0: N processes share two cores, so they must block
 	# rather than spin. HOMA_LINK_MBPS: Homa's pacer must know the NIC's
 	# rate, as it would on a real host.
-	ip netns exec "$name-h$h" env HOMA_POLL_USECS=0 HOMA_LINK_MBPS="$LINK_MBPS" "$@"
+	ip netns exec "$name-h$h" env HOMA_POLL_USECS=0 HOMA_LINK_MBPS="$LINK_MBPS" \
+		HOMA_RESEND_TICKS="$resend_ticks" HOMA_TIMEOUT_TICKS="$timeout_ticks" "$@"
 }
 
 mkdir -p "$RUN_DIR"
@@ -75,7 +87,7 @@ if ! "$here/testbed.sh" up --name "$name" --hosts "$HOSTS" --link-mbps "$LINK_MB
 	log "cannot build the testbed (network namespaces unavailable?)"
 	exit 3
 fi
-log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue"
+log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue; Homa resend/timeout ticks $resend_ticks/$timeout_ticks"
 
 for ((i = 1; i <= HOSTS; i++)); do
 	in_host "$i" "$PERF" server --port "$PORT" --protocols "$PROTOCOLS" --no-poll \
