@@ -124,7 +124,9 @@ int perf_pin_cpu(int cpu)
  * core starve each other for a whole time slice), the peer runs at once;
  * alone on its core, sched_yield() returns in a fraction of a microsecond.
  */
+#ifndef YIELD_AFTER_NS
 #define YIELD_AFTER_NS 20000u
+#endif
 
 int perf_spin(int (*fn)(void *arg), void *arg, uint64_t timeout_ns)
 {
