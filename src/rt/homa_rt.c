@@ -272,16 +272,29 @@ void homa_rt_after_engine(struct homa_rt *rt)
 	uint64_t next = homa_engine_next_timeout(rt->engine);
 
 	atomic_store(&rt->next_timeout, next);
-	if (next < rt->timer_armed_at)
-		arm_timer(rt, next);
+	if (next != UINT64_MAX && next + rt->timer_slack < rt->timer_armed_at)
+		arm_timer(rt, next + rt->timer_slack);
 }
 
-static void run_timers(struct homa_rt *rt, uint64_t now)
+/*
+ * Runs due timers and sets the next wake-up. While receivers spin, they run
+ * due timers themselves (homa_rt_recv.c), so the background thread only
+ * checks every HOMA_RT_IDLE_NS instead of waking on every 1 ms tick and
+ * competing with them for the CPU and the lock. idle_check: some socket
+ * waits to be taken back from its receivers (bg_rearm_idle).
+ */
+static void run_timers(struct homa_rt *rt, uint64_t now, int spinners, int idle_check)
 {
+	uint64_t next;
+
 	if (now >= homa_engine_next_timeout(rt->engine))
 		homa_engine_handle_timeout(rt->engine, now);
-	atomic_store(&rt->next_timeout, homa_engine_next_timeout(rt->engine));
-	arm_timer(rt, homa_engine_next_timeout(rt->engine));
+	next = homa_engine_next_timeout(rt->engine);
+	atomic_store(&rt->next_timeout, next);
+	rt->timer_slack = spinners ? HOMA_RT_IDLE_NS : 0;
+	if (spinners || (idle_check && next > now + HOMA_RT_IDLE_NS))
+		next = now + HOMA_RT_IDLE_NS;
+	arm_timer(rt, next);
 }
 
 /* ------------------------------------------------------------ background thread */
@@ -318,11 +331,18 @@ static struct homa_socket *find_serial(struct homa_rt *rt, uint64_t serial)
 }
 
 /* A socket's fd became readable: read it, or leave it to its receivers. */
-static void bg_socket_event(struct homa_rt *rt, uint64_t serial, uint64_t now)
+static void bg_socket_event(struct homa_rt *rt, uint64_t serial, uint32_t events,
+			    uint64_t now)
 {
 	struct homa_socket *s = find_serial(rt, serial);
 
 	if (!s || atomic_load(&s->shut))
+		return;
+	if (events & EPOLLERR) {
+		homa_rt_rx_errors(rt, s, now);
+		homa_rt_after_engine(rt);
+	}
+	if (!(events & EPOLLIN))
 		return;
 	if (receiver_active(s, now)) {
 		homa_rt_bg_watch(rt, s, 0);
@@ -349,14 +369,25 @@ static int bg_rearm_idle(struct homa_rt *rt, uint64_t now)
 	return pending;
 }
 
+/* 1 if some receiver is busy-polling right now (lock held). */
+static int any_spinner(struct homa_rt *rt)
+{
+	struct homa_socket *s;
+
+	for (s = rt->socks; s; s = s->next)
+		if (atomic_load(&s->waiters) > s->sleepers)
+			return 1;
+	return 0;
+}
+
 static void *bg_main(void *arg)
 {
 	struct homa_rt *rt = arg;
 	struct epoll_event evs[16];
-	int timeout_ms = -1;
+	int idle_check;
 
 	while (!atomic_load(&rt->bg_stop)) {
-		int n = epoll_wait(rt->bg_epfd, evs, 16, timeout_ms);
+		int n = epoll_wait(rt->bg_epfd, evs, 16, -1);
 		uint64_t now = homa_rt_now(), junk;
 
 		pthread_mutex_lock(&rt->lock);
@@ -367,12 +398,11 @@ static void *bg_main(void *arg)
 					/* spurious: timer was re-armed meanwhile */
 				}
 			} else if (evs[i].data.u64 != HOMA_RT_EV_STOP) {
-				bg_socket_event(rt, evs[i].data.u64, now);
+				bg_socket_event(rt, evs[i].data.u64, evs[i].events, now);
 			}
 		}
-		run_timers(rt, homa_rt_now());
-		timeout_ms =
-		    bg_rearm_idle(rt, now) ? (int)(HOMA_RT_IDLE_NS / 1000000) : -1;
+		idle_check = bg_rearm_idle(rt, now);
+		run_timers(rt, homa_rt_now(), any_spinner(rt), idle_check);
 		homa_rt_unlock(rt);
 	}
 	return NULL;

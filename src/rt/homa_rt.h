@@ -39,6 +39,7 @@ struct homa_socket {
 	int ready_efd;			/* homa_fd(): readable iff a message is ready */
 	int ready_state;		/* lock: ready_efd currently signalled */
 	int fd_exported;		/* lock: homa_fd() was called; keep ready_efd */
+	int errq_pending;		/* lock: ICMP error queue to read at unlock */
 	atomic_int waiters;		/* threads inside homa_recv's wait loop */
 	int sleepers;			/* lock: of which sleeping in epoll_wait */
 	atomic_uint_fast64_t ready_gen; /* bumped by the ready callback */
@@ -70,6 +71,7 @@ struct homa_rt {
 	uint64_t next_serial;		   /* lock */
 	atomic_uint_fast64_t next_timeout; /* cached homa_engine_next_timeout() */
 	uint64_t timer_armed_at;	   /* lock: deadline programmed in timerfd */
+	uint64_t timer_slack; /* lock: HOMA_RT_IDLE_NS while receivers poll, else 0 */
 
 	pthread_t bg;
 	int bg_epfd;
@@ -79,6 +81,7 @@ struct homa_rt {
 	pthread_cond_t writable_cv; /* broadcast by callbacks.writable, shutdown */
 
 	struct homa_rt_txq *txq;    /* lock: GSO batch; NULL when packets are large */
+	int errq_pending;	    /* lock: some socket has errq_pending */
 	uint64_t rng;		    /* lock: loss-injection generator */
 	struct homa_rt_stats stats; /* lock */
 };
@@ -110,6 +113,9 @@ int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b);
 void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
 		      struct homa_rt_rxbatch *b, int n, uint64_t now);
 int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches);
+void homa_rt_rx_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now);
+int homa_rt_sendmsg(struct homa_rt *rt, struct homa_socket *s, struct msghdr *msg);
+int homa_rt_icmp_errno(int err);
 void homa_rt_addr_to_sockaddr(const struct homa_endpoint *ep, int family,
 			      union homa_sockaddr *out, socklen_t *len);
 int homa_rt_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family,
@@ -125,6 +131,8 @@ int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
 void homa_rt_txq_flush(struct homa_rt *rt);
 /* Flushes queued packets and releases rt->lock: every unlock goes here. */
 void homa_rt_unlock(struct homa_rt *rt);
+/* An ICMP error was seen inside an engine call: read s's queue at unlock. */
+void homa_rt_errq_pending(struct homa_rt *rt, struct homa_socket *s);
 
 /* homa_rt_socket.c */
 int homa_rt_set_err(struct homa_socket *s, int err, const char *fmt, ...)

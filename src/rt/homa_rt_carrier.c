@@ -273,12 +273,38 @@ void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 	msg.msg_control = NULL;
 	msg.msg_controllen = 0;
 	msg.msg_flags = 0;
-	rt->stats.tx_syscalls++;
-	if (sendmsg(s->fd, &msg, 0) < 0) {
+	if (homa_rt_sendmsg(rt, s, &msg) < 0) {
 		rt->stats.tx_errors++;
 		return;
 	}
 	rt->stats.tx_packets++;
+}
+
+/* 1 for the errors an ICMP message leaves pending on a UDP socket. */
+int homa_rt_icmp_errno(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH ||
+	       err == EHOSTDOWN || err == EPROTO || err == EMSGSIZE;
+}
+
+/*
+ * sendmsg() that does not lose the packet to an earlier ICMP error: with
+ * IP_RECVERR, an ICMP message about some earlier datagram (e.g. a NEED_ACK to
+ * a client that exited) leaves a pending socket error, which the next send
+ * reports (and clears) instead of sending. That error is not about this
+ * packet, so send once more and have the error queue read later.
+ */
+int homa_rt_sendmsg(struct homa_rt *rt, struct homa_socket *s, struct msghdr *msg)
+{
+	ssize_t r;
+
+	rt->stats.tx_syscalls++;
+	r = sendmsg(s->fd, msg, 0);
+	if (r >= 0 || !homa_rt_icmp_errno(errno) || s->carrier != HOMA_CARRIER_UDP)
+		return r < 0 ? -errno : 0;
+	homa_rt_errq_pending(rt, s); /* read at unlock: we are inside the engine */
+	rt->stats.tx_syscalls++;
+	return sendmsg(s->fd, msg, 0) < 0 ? -errno : 0;
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -384,7 +410,12 @@ static void report_unreachable(struct homa_rt *rt, const union homa_sockaddr *to
 		homa_engine_unreachable(rt->engine, &a, 0, EHOSTUNREACH, now);
 }
 
-static void drain_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now)
+/*
+ * Reads the socket's ICMP error queue (lock held). Must also run whenever
+ * epoll reports EPOLLERR: a queued error keeps the fd in EPOLLERR, which
+ * epoll reports even to a disarmed watcher, until the queue is empty.
+ */
+void homa_rt_rx_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now)
 {
 	for (int i = 0; i < 64; i++) {
 		uint8_t data[64];
@@ -474,7 +505,7 @@ void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
 		      struct homa_rt_rxbatch *b, int n, uint64_t now)
 {
 	if (n < 0) {
-		drain_errors(rt, s, now);
+		homa_rt_rx_errors(rt, s, now);
 		homa_rt_after_engine(rt);
 		return;
 	}

@@ -138,6 +138,11 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	nev = epoll_wait(s->wait_epfd, evs, 2, ms);
 	pthread_mutex_lock(&rt->lock);
 	s->sleepers--;
+	for (int i = 0; i < nev; i++)
+		if (evs[i].events & EPOLLERR)
+			homa_rt_rx_errors(rt, s,
+					  homa_rt_now()); /* else EPOLLERR persists */
+	homa_rt_after_engine(rt);
 	homa_rt_unlock(rt);
 	if (read(s->wake_efd, &junk, sizeof(junk)) < 0) {
 		/* woken by packets, not by wake_efd */

@@ -112,14 +112,23 @@ static void build_msg(struct homa_rt_txq *q, int i)
 	}
 }
 
-/* Sends messages [from, to) of one socket, retrying partial sendmmsg(). */
+/* Sends messages [from, to) of one socket, retrying partial sendmmsg(). An
+ * ICMP error pending from an earlier datagram is read and the send retried
+ * once (see homa_rt_sendmsg). */
 static void send_run(struct homa_rt *rt, struct homa_rt_txq *q, int from, int to)
 {
+	int retried = 0;
+
 	while (from < to) {
-		int n =
-		    sendmmsg(q->g[from].s->fd, &q->mm[from], (unsigned)(to - from), 0);
+		struct homa_socket *s = q->g[from].s;
+		int n = sendmmsg(s->fd, &q->mm[from], (unsigned)(to - from), 0);
 
 		rt->stats.tx_syscalls++;
+		if (n < 0 && homa_rt_icmp_errno(errno) && !retried) {
+			homa_rt_errq_pending(rt, s);
+			retried = 1;
+			continue;
+		}
 		if (n <= 0) {
 			rt->stats.tx_errors++;
 			n = 1; /* skip the message the kernel refused */
@@ -187,8 +196,36 @@ int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
 	return 0;
 }
 
+void homa_rt_errq_pending(struct homa_rt *rt, struct homa_socket *s)
+{
+	s->errq_pending = 1;
+	rt->errq_pending = 1;
+}
+
+/* Reads error queues flagged while inside engine calls (which must not call
+ * the engine back); that may send packets, hence the bounded loop. */
+static void read_pending_errors(struct homa_rt *rt)
+{
+	struct homa_socket *s;
+
+	rt->errq_pending = 0;
+	for (s = rt->socks; s; s = s->next) {
+		if (s->errq_pending) {
+			s->errq_pending = 0;
+			homa_rt_rx_errors(rt, s, homa_rt_now());
+		}
+	}
+	homa_rt_after_engine(rt);
+}
+
 void homa_rt_unlock(struct homa_rt *rt)
 {
+	for (int i = 0; i < 4; i++) {
+		homa_rt_txq_flush(rt);
+		if (!rt->errq_pending)
+			break;
+		read_pending_errors(rt);
+	}
 	homa_rt_txq_flush(rt);
 	pthread_mutex_unlock(&rt->lock);
 }
