@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "homa_test.h"
@@ -453,6 +454,69 @@ static void test_request_to_closed_port_fails_with_enotconn(void **state)
 	rt_down();
 }
 
+/* Sends one request to port from a child process that exits at once, so its
+ * response meets a closed port (and nobody ever acks it). */
+static void request_from_exiting_child(int rfd)
+{
+	union homa_sockaddr dst;
+	struct homa_socket *a;
+	uint16_t port = 0;
+
+	if (read(rfd, &port, sizeof(port)) != (ssize_t)sizeof(port) ||
+	    homa_socket(AF_INET, 0, &a) != 0)
+		_exit(1);
+	memset(&dst, 0, sizeof(dst));
+	dst.in4.sin_family = AF_INET;
+	dst.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.in4.sin_port = htons(port);
+	_exit(homa_send(a, "bye", 3, &dst.sa, sizeof(dst.in4), NULL, 1, 0) ? 1 : 0);
+}
+
+/* The ICMP errors that come back end the server RPC, and never cost the next
+ * client a packet (a pending socket error fails the next send). */
+static void test_icmp_from_exited_client_costs_no_packets(void **state)
+{
+	struct homa_stats es = {0};
+	struct homa_rt_stats st;
+	struct homa_socket *b;
+	union homa_sockaddr dst;
+	struct rt_echo e;
+	socklen_t dlen;
+	uint16_t port;
+	int pfd[2], status = -1;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	child = fork(); /* before any thread exists in this process */
+	if (child == 0)
+		request_from_exiting_child(pfd[0]);
+	rt_up(NULL);
+	rt_echo_start(&e, AF_INET, 0, 1);
+	rt_loopback(e.s, &dst, &dlen);
+	port = homa_get_port(e.s);
+	assert_int_equal(write(pfd[1], &port, sizeof(port)), sizeof(port));
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_int_equal(status, 0);
+	for (long i = 0; i < 1000000 && es.rpc_unreachable == 0; i++) {
+		homa_get_stats(&es, NULL);
+		sched_yield();
+	}
+	assert_true(es.rpc_unreachable > 0);
+
+	assert_int_equal(homa_socket(AF_INET, 0, &b), 0);
+	homa_set_recv_timeout(b, 10000000);
+	for (uint32_t i = 0; i < 200; i++)
+		assert_int_equal(rt_round_trip(b, &dst, dlen, 100, i), 0);
+	assert_int_equal(homa_get_stats(NULL, &st), 0);
+	assert_true(st.tx_errors == 0);
+	homa_close(b);
+	rt_echo_stop(&e);
+	close(pfd[0]);
+	close(pfd[1]);
+	rt_down();
+}
+
 static void test_reply_to_unknown_id_is_enoent(void **state)
 {
 	struct pair p;
@@ -539,6 +603,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_exhausted_region_reports_enobufs_then_recovers),
     cmocka_unit_test(test_request_to_socket_not_accepting_requests_fails),
     cmocka_unit_test(test_request_to_closed_port_fails_with_enotconn),
+    cmocka_unit_test(test_icmp_from_exited_client_costs_no_packets),
     cmocka_unit_test(test_reply_to_unknown_id_is_enoent),
     cmocka_unit_test(test_misuse_returns_documented_errors),
 };
