@@ -29,6 +29,9 @@
 #include "homa_peer.h"
 #include "homa_rpc.h"
 
+/* RESENDs per RPC per timer round: the first gaps are the oldest losses. */
+#define RESEND_MAX_RANGES 16
+
 /* What one handler needs to know about the packet being processed. */
 struct in_ctx {
 	struct homa_engine *e;
@@ -114,7 +117,7 @@ void homa_incoming_grant_send(void *ctx, struct homa_grant_rpc *g, uint32_t offs
 
 void homa_incoming_request_resend(struct homa_rpc *rpc, int priority, uint64_t now)
 {
-	struct homa_gap ranges[16];
+	struct homa_gap ranges[RESEND_MAX_RANGES];
 	size_t n, i;
 
 	(void)now;
@@ -124,7 +127,8 @@ void homa_incoming_request_resend(struct homa_rpc *rpc, int priority, uint64_t n
 		homa_outgoing_resend(rpc, 0, HOMA_RESEND_ALL, priority);
 		return;
 	}
-	n = homa_msgin_missing(&rpc->in.gaps, rpc->in.grant.granted, ranges, 16);
+	n = homa_msgin_missing(&rpc->in.gaps, rpc->in.grant.granted, ranges,
+			       RESEND_MAX_RANGES);
 	for (i = 0; i < n; i++)
 		homa_outgoing_resend(rpc, ranges[i].start,
 				     ranges[i].end - ranges[i].start, priority);

@@ -317,13 +317,12 @@ int homa_outgoing_handle_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t 
 				int prio, uint64_t now);
 void homa_outgoing_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
 			  int priority);
-/* Sends an ACK for rpc (if not NULL) plus the peer's cached acks. */
+/*
+ * Sends an ACK to peer naming client id `id` (server port dport) in its
+ * header, or the oldest cached ack when id is 0, plus up to 5 cached acks.
+ */
 void homa_outgoing_ack(struct homa_engine *e, struct homa_sock *s, struct homa_peer *peer,
 		       uint16_t sport, uint16_t dport, uint64_t id);
-void homa_outgoing_send_raw(struct homa_engine *e, struct homa_sock *s,
-			    const struct homa_endpoint *dst, int priority,
-			    const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
-			    size_t payload_len);
 int homa_control_prio(const struct homa_engine *e);
 
 #endif /* HOMA_INTERNAL_H */

@@ -15,15 +15,17 @@
 #include "homa_pacer.h"
 #include "homa_peer.h"
 
-#define HOMA_RESEND_MAX_RANGES 16
+/* The tx counter of a packet type. */
+static uint64_t *tx_counter(struct homa_stats *st, uint8_t type)
+{
+	uint64_t *const counters[HOMA_PKT_TYPE_COUNT] = {
+	    &st->tx_data,	 &st->tx_grant,	   &st->tx_resend,
+	    &st->tx_rpc_unknown, &st->tx_busy,	   &st->tx_cutoffs,
+	    &st->tx_freeze,	 &st->tx_need_ack, &st->tx_ack,
+	};
 
-static const size_t tx_counter[HOMA_PKT_TYPE_COUNT] = {
-    offsetof(struct homa_stats, tx_data),   offsetof(struct homa_stats, tx_grant),
-    offsetof(struct homa_stats, tx_resend), offsetof(struct homa_stats, tx_rpc_unknown),
-    offsetof(struct homa_stats, tx_busy),   offsetof(struct homa_stats, tx_cutoffs),
-    offsetof(struct homa_stats, tx_freeze), offsetof(struct homa_stats, tx_need_ack),
-    offsetof(struct homa_stats, tx_ack),
-};
+	return counters[type - HOMA_PKT_TYPE_MIN];
+}
 
 int homa_control_prio(const struct homa_engine *e)
 {
@@ -105,18 +107,15 @@ static int data_prio(const struct homa_rpc *rpc, uint32_t offset)
 	return rpc->out.sched_prio < np ? rpc->out.sched_prio : np - 1;
 }
 
-void homa_outgoing_send_raw(struct homa_engine *e, struct homa_sock *s,
-			    const struct homa_endpoint *dst, int priority,
-			    const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
-			    size_t payload_len)
+/* Hands one encoded packet to the embedder, counted and charged to the pacer. */
+static void transmit(struct homa_engine *e, struct homa_sock *s,
+		     const struct homa_endpoint *dst, uint8_t type, int priority,
+		     const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
+		     size_t payload_len)
 {
-	uint8_t type = hdr[11];
-
 	if (e->freeing)
 		return;
-	if (type >= HOMA_PKT_TYPE_MIN && type <= HOMA_PKT_TYPE_MAX)
-		(*(uint64_t *)(void *)((char *)&e->stats +
-				       tx_counter[type - HOMA_PKT_TYPE_MIN]))++;
+	(*tx_counter(&e->stats, type))++;
 	e->stats.tx_wire_bytes += hdr_len + payload_len;
 	homa_pacer_charge(e, hdr_len + payload_len, e->now);
 	e->cb.send(e->user, s, dst, priority, hdr, hdr_len, payload, payload_len);
@@ -147,8 +146,8 @@ void homa_outgoing_send_data(struct homa_rpc *rpc, uint32_t offset, uint32_t len
 	e->stats.tx_data_bytes += len;
 	if (retransmit)
 		e->stats.tx_resent_packets++;
-	homa_outgoing_send_raw(e, rpc->sock, &dst, priority, hdr, n,
-			       rpc->out.buf + offset, len);
+	transmit(e, rpc->sock, &dst, HOMA_PKT_DATA, priority, hdr, n,
+		 rpc->out.buf + offset, len);
 }
 
 static int can_send(const struct homa_msgout *m)
@@ -230,7 +229,7 @@ void homa_outgoing_control(struct homa_engine *e, struct homa_sock *s,
 
 	if (n == 0)
 		return;
-	homa_outgoing_send_raw(e, s, dst, homa_control_prio(e), hdr, n, NULL, 0);
+	transmit(e, s, dst, pkt->common.type, homa_control_prio(e), hdr, n, NULL, 0);
 }
 
 void homa_outgoing_simple(struct homa_rpc *rpc, uint8_t type)
