@@ -190,19 +190,25 @@ static int reclaim_oldest(struct homa_sock *s, const struct homa_peer *peer, uin
 	return 0;
 }
 
+/* RPCs examined per socket-cap decision, so a flood costs bounded work. */
+#define HEAVIEST_WINDOW 256
+
 /*
- * At the socket cap, the peer that holds the most reclaimable server RPCs on
- * s pays (ties: the one whose RPC is oldest), so a flood from a few hosts
- * displaces their own state and never a peer's only request.
+ * Among the oldest `window` RPCs of s (all of them if window is 0), the peer
+ * holding the most reclaimable server RPCs (ties: the one whose RPC is
+ * oldest), or NULL.
  */
-static struct homa_peer *heaviest_peer(struct homa_sock *s)
+static struct homa_peer *heaviest_in(struct homa_sock *s, size_t window)
 {
 	struct homa_peer *best = NULL;
 	struct homa_link *l;
+	size_t n;
 
-	for (l = s->rpcs.next; l != &s->rpcs; l = l->next)
+	for (l = s->rpcs.next, n = 0; l != &s->rpcs && (window == 0 || n < window);
+	     l = l->next, n++)
 		homa_container_of(l, struct homa_rpc, sock_link)->peer->scan_count = 0;
-	for (l = s->rpcs.next; l != &s->rpcs; l = l->next) {
+	for (l = s->rpcs.next, n = 0; l != &s->rpcs && (window == 0 || n < window);
+	     l = l->next, n++) {
 		struct homa_rpc *rpc = homa_container_of(l, struct homa_rpc, sock_link);
 
 		if (!reclaimable(rpc, 0) && !reclaimable(rpc, 1))
@@ -212,6 +218,20 @@ static struct homa_peer *heaviest_peer(struct homa_sock *s)
 			best = rpc->peer;
 	}
 	return best;
+}
+
+/*
+ * At the socket cap, the peer that holds the most reclaimable server RPCs
+ * pays, so a flood from a few hosts displaces their own state and never a
+ * peer's only request. Only the oldest HEAVIEST_WINDOW RPCs are weighed (a
+ * flooding peer dominates them too); the whole list only if none of those
+ * can go.
+ */
+static struct homa_peer *heaviest_peer(struct homa_sock *s)
+{
+	struct homa_peer *best = heaviest_in(s, HEAVIEST_WINDOW);
+
+	return best != NULL ? best : heaviest_in(s, 0);
 }
 
 /* Makes room for one more server RPC of peer on s (policy in homa_core.h). */
