@@ -36,7 +36,13 @@
  * headroom runs out, the messages not served are exactly the reference's
  * "needy" slots: they are served first-best as soon as bytes arrive, a
  * message leaves, or homa_grant_tick() runs (the reference has no timer
- * path; a tick costs one pass over at most eight slots).
+ * path; a tick costs one pass over at most eight slots). A grant smaller
+ * than HOMA_GRANT_MIN_PACKETS full packets (at most an eighth of the window
+ * and of max_incoming) is held back unless it completes the message: the
+ * reference grants once per GRO batch, but a user-space receiver sees
+ * packets one at a time and would otherwise answer nearly every DATA packet
+ * with a GRANT. When headroom is short of that minimum the best needy
+ * message waits for it rather than letting worse ones take it.
  *
  * Priorities. A grant to the message of rank i among N active uses level
  * M - i, lowered by M + 1 - N when N <= M (few active messages use the
@@ -360,24 +366,46 @@ static void grant(struct homa_grant *g, struct homa_grant_rpc *r, uint32_t offse
 	g->send(g->ctx, r, offset, priority, now);
 }
 
+/*
+ * Smallest SRPT grant worth a packet (except one reaching the message's
+ * end): granting on every arriving DATA packet would put nearly one GRANT on
+ * the reverse path per DATA packet. At most window / 8 and max_incoming / 8,
+ * so a waiting message always gets its grant once the bytes already in
+ * flight arrive: no message can wait on a threshold it cannot reach.
+ */
+static uint64_t min_grant(const struct homa_grant *g, uint64_t win)
+{
+	uint64_t t = HOMA_GRANT_MIN_PACKETS * (uint64_t)g->settings->max_packet_bytes;
+
+	if (t > win / 8)
+		t = win / 8;
+	if (t > g->settings->max_incoming / 8)
+		t = g->settings->max_incoming / 8;
+	return t ? t : 1;
+}
+
 /* SRPT grants to the active messages, best first, within the headroom. */
 static void grant_active(struct homa_grant *g, uint64_t now)
 {
 	struct homa_grant_rpc *done[HOMA_GRANT_MAX_ACTIVE];
-	uint64_t win = window(g), max = g->settings->max_incoming;
+	uint64_t win = window(g), max = g->settings->max_incoming,
+		 least = min_grant(g, win);
 	uint32_t n = g->num_active, num_done = 0;
 
 	for (uint32_t i = 0; i < n && g->total_incoming < max; i++) {
 		struct homa_grant_rpc *r = g->active[i];
-		uint64_t target = (uint64_t)r->received + win, delta;
+		uint64_t target = (uint64_t)r->received + win, want, delta;
 
 		if (target > r->length)
 			target = r->length;
 		if (target <= r->granted)
 			continue;
-		delta = target - r->granted;
-		if (delta > max - g->total_incoming)
-			delta = max - g->total_incoming;
+		want = target - r->granted;
+		if (want < least && target < r->length)
+			continue; /* not worth a packet yet */
+		delta = want < max - g->total_incoming ? want : max - g->total_incoming;
+		if (delta < want && delta < least)
+			break; /* keep the scarce headroom for this better message */
 		g->grant_bytes += delta;
 		grant(g, r, r->granted + (uint32_t)delta, homa_grant_priority(g, i, n),
 		      now);

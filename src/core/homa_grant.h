@@ -33,6 +33,9 @@
 /* Most active (granted-to) messages at once; max_overcommit is clamped to it. */
 #define HOMA_GRANT_MAX_ACTIVE 8
 
+/* SRPT grants smaller than this many max_packet_bytes wait (see homa_grant.c). */
+#define HOMA_GRANT_MIN_PACKETS 4
+
 /* homa_grant_rpc.state */
 #define HOMA_GRANT_UNMANAGED 0 /* unknown to the scheduler */
 #define HOMA_GRANT_GRANTABLE 1 /* needs more grants: in the rank list */

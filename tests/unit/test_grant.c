@@ -765,8 +765,32 @@ static void walk_step(struct fixture *f, struct walk_msg *m, uint64_t *rng, uint
 	}
 }
 
+/* Delivers every granted byte until all messages complete: nobody starves. */
+static void walk_drain(struct fixture *f, struct walk_msg *m, uint64_t now)
+{
+	int live = 1;
+
+	for (int round = 0; live && round < 100000; round++) {
+		live = 0;
+		for (int i = 0; i < WALK_MSGS; i++) {
+			if (!m[i].live)
+				continue;
+			if (m[i].r.received < m[i].r.granted)
+				receive(f, &m[i].r, m[i].r.granted, now);
+			if (m[i].r.received == m[i].r.length)
+				m[i].live = 0;
+			live |= m[i].live;
+			walk_check(f, m);
+		}
+		now += 1000;
+		homa_grant_tick(&f->g, now);
+	}
+	assert_false(live);
+}
+
 /* Runs one walk; returns the highest total_incoming seen. */
-static uint64_t run_walk(uint64_t seed, uint32_t overcommit, uint32_t window)
+static uint64_t run_walk(uint64_t seed, uint32_t overcommit, uint32_t window,
+			 uint32_t fifo_fraction)
 {
 	struct fixture *f = fixture_new();
 	static struct walk_msg m[WALK_MSGS];
@@ -775,6 +799,7 @@ static uint64_t run_walk(uint64_t seed, uint32_t overcommit, uint32_t window)
 	memset(m, 0, sizeof(m));
 	f->s.max_overcommit = overcommit;
 	f->s.window = window;
+	f->s.grant_fifo_fraction = fifo_fraction;
 	for (int step = 0; step < 5000; step++) {
 		now += rng_next(&rng) % 20000;
 		walk_step(f, m, &rng, now);
@@ -782,10 +807,8 @@ static uint64_t run_walk(uint64_t seed, uint32_t overcommit, uint32_t window)
 		if (homa_grant_total_incoming(&f->g) > peak)
 			peak = homa_grant_total_incoming(&f->g);
 	}
-	assert_true(f->g.fifo_grant_bytes > 0);
-	for (int i = 0; i < WALK_MSGS; i++)
-		if (m[i].live)
-			homa_grant_remove(&f->g, &m[i].r, now);
+	assert_true(fifo_fraction == 0 || f->g.fifo_grant_bytes > 0);
+	walk_drain(f, m, now);
 	assert_int_equal(homa_grant_total_incoming(&f->g), 0);
 	assert_int_equal(homa_grant_num_grantable(&f->g), 0);
 	return peak;
@@ -797,13 +820,87 @@ static void test_invariant__incoming_bound_holds_over_random_walk(void **state)
 
 	(void)state;
 	for (uint64_t seed = 1; seed <= 8; seed++) {
-		p = run_walk(seed * 0x9e3779b97f4a7c15ull, 8, 0);
+		p = run_walk(seed * 0x9e3779b97f4a7c15ull, 8, 0, 50);
 		peak = p > peak ? p : peak;
-		p = run_walk(seed * 0x2545f4914f6cdd1dull, 1 + (uint32_t)seed % 8, 30000);
+		p = run_walk(seed * 0x2545f4914f6cdd1dull, 1 + (uint32_t)seed % 8, 30000,
+			     50);
 		peak = p > peak ? p : peak;
 	}
 	/* The walks must have used the FIFO allowance, or they prove little. */
 	assert_true(peak > 400000);
+}
+
+static void test_invariant__srpt_alone_starves_nobody_once_senders_deliver(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		uint64_t p =
+		    run_walk(seed * 0xbf58476d1ce4e5b9ull, 1 + (uint32_t)seed % 8, 0, 0);
+
+		assert_true(p <= 400000);
+	}
+}
+
+static void test_check__small_window_advance_is_coalesced(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	f->s.window = 50000; /* minimum grant: 4 * 1472 = 5888 bytes */
+	msg_init(&a, &peer_a, 0, 900000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	assert_int_equal(a.granted, 50000);
+	receive(f, &a, 1400, 1);
+	receive(f, &a, 5000, 2);
+	assert_int_equal(f->n, 1);
+	receive(f, &a, 6000, 3);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(a.granted, 56000);
+}
+
+static void test_check__last_bytes_granted_below_minimum(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	f->s.window = 50000;
+	msg_init(&a, &peer_a, 0, 52000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	receive(f, &a, 1000, 1);
+	assert_int_equal(a.granted, 50000);
+	receive(f, &a, 2000, 2);
+	assert_int_equal(a.granted, 52000);
+}
+
+static void test_check__short_headroom_kept_for_best_message(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a, b, c;
+	size_t n;
+
+	(void)state;
+	f->s.max_incoming = 60000; /* minimum grant: 5888 bytes */
+	f->s.window = 50000;
+	f->s.grant_fifo_fraction = 0;
+	msg_init(&b, &peer_b, 0, 500000, 10000);
+	msg_init(&a, &peer_a, 1, 45000, 10000);
+	msg_init(&c, &peer_c, 2, 49000, 47000);
+	homa_grant_check(&f->g, &b, 0);
+	homa_grant_check(&f->g, &a, 1);
+	assert_int_equal(a.granted, 30000);
+	homa_grant_check(&f->g, &c, 2);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 60000);
+	n = f->n;
+	/* 4000 bytes of headroom: too little for a, and c (ranked below a) may
+	 * not take it although its last 2000 bytes would fit. */
+	receive(f, &b, 14000, 3);
+	assert_int_equal(f->n, n);
+	assert_int_equal(c.granted, 47000);
+	receive(f, &b, 20000, 4); /* 10000 free: a gets it */
+	assert_int_equal(f->n, n + 1);
+	assert_int_equal(a.granted, 40000);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -834,7 +931,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_check__bytes_beyond_grant_count_nothing_incoming),
     cmocka_unit_test(test_check__removed_message_starts_afresh),
     cmocka_unit_test(test_destroy__forgets_all_rpcs),
+    cmocka_unit_test(test_check__small_window_advance_is_coalesced),
+    cmocka_unit_test(test_check__last_bytes_granted_below_minimum),
+    cmocka_unit_test(test_check__short_headroom_kept_for_best_message),
     cmocka_unit_test(test_invariant__incoming_bound_holds_over_random_walk),
+    cmocka_unit_test(test_invariant__srpt_alone_starves_nobody_once_senders_deliver),
 };
 
 HOMA_TEST_MAIN(tests)
