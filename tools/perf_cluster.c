@@ -54,6 +54,7 @@ struct cluster_opts {
 	int json;
 	int unloaded_rpcs; /* RPCs per length wanted in the unloaded pass */
 	int tcp_conns;	   /* TCP connections per client-server pair */
+	int max_lengths;   /* unloaded pass: at most this many lengths (0: all) */
 	int keep;	   /* --analyze-only: reuse raw results of an earlier run */
 };
 
@@ -112,7 +113,9 @@ static void usage(FILE *f)
 	    "0.5, 10 s (+1 s warm-up), 1000 Mbit/s, 1 queue of 256 KiB, homa,tcp, seed "
 	    "1,\n"
 	    "out results/, 5 unloaded RPCs per length (median), 1 TCP connection per\n"
-	    "client-server pair. --analyze-only redoes\n"
+	    "client-server pair; every distinct length is measured unloaded unless\n"
+	    "--unloaded-lengths N (then N of them, the rest interpolated).\n"
+	    "--analyze-only redoes\n"
 	    "the analysis from the raw files of an earlier run (OUT/tmp/RUN).\n");
 }
 
@@ -180,6 +183,8 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 			o->unloaded_rpcs = atoi(v);
 		else if (!strcmp(a, "--tcp-conns"))
 			o->tcp_conns = atoi(v);
+		else if (!strcmp(a, "--unloaded-lengths"))
+			o->max_lengths = atoi(v);
 		else {
 			fprintf(stderr, "homa-perf cluster: unknown option %s\n", a);
 			return -1;
@@ -351,7 +356,19 @@ static int write_lengths(const struct cluster_opts *o, const struct homa_workloa
 
 	if (!f)
 		return -1;
+	/*
+	 * --unloaded-lengths N measures only N lengths spread evenly over the
+	 * distribution's points (always the smallest and the largest); the
+	 * others are interpolated (baselines()). For quick runs only.
+	 */
+	uint32_t step = o->max_lengths > 1 && (uint32_t)o->max_lengths < w->n
+			    ? (w->n - 1 + (uint32_t)o->max_lengths - 2) /
+				  ((uint32_t)o->max_lengths - 1)
+			    : 1;
+
 	for (uint32_t i = 0; i < w->n; i++) {
+		if (i % step != 0 && i != w->n - 1)
+			continue;
 		double wire_s = (double)w->lengths[i] * 8 / (o->link_mbps * 1e6);
 		double secs = 0.03 + o->unloaded_rpcs * (wire_s * 1.5 + 100e-6);
 

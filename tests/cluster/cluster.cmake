@@ -7,6 +7,6 @@
 if(TARGET homa-perf)
   add_test(NAME cluster.smoke
     COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/smoke.sh $<TARGET_FILE:homa-perf>)
-  set_tests_properties(cluster.smoke PROPERTIES LABELS cluster TIMEOUT 90
+  set_tests_properties(cluster.smoke PROPERTIES LABELS cluster TIMEOUT 60
     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 endif()
