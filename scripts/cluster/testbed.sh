@@ -123,13 +123,37 @@ up() {
 	done
 }
 
-down() {
+# Our namespaces, by name.
+our_namespaces() {
 	local ns
-	# Deleting a namespace deletes its veth ends, and with them their peers.
 	for ns in $(ip netns list | awk '{print $1}'); do
 		case "$ns" in
-		"$name"-sw | "$name"-h[0-9]*) ip netns del "$ns" 2>/dev/null || true ;;
+		"$name"-sw | "$name"-h[0-9]*) echo "$ns" ;;
 		esac
+	done
+}
+
+down() {
+	local ns pids i
+	# Processes still running in our namespaces (servers started through
+	# `ip netns exec` from a subshell are not children a caller can wait
+	# for) are ended first: deleting a namespace does not end them.
+	for ns in $(our_namespaces); do
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		[ -n "$pids" ] && kill $pids 2>/dev/null || true
+	done
+	for ((i = 0; i < 20; i++)); do
+		pids=""
+		for ns in $(our_namespaces); do
+			pids="$pids $(ip netns pids "$ns" 2>/dev/null || true)"
+		done
+		[ -z "${pids// /}" ] && break
+		[ "$i" = 19 ] && kill -9 $pids 2>/dev/null || true
+		sleep 0.1
+	done
+	# Deleting a namespace deletes its veth ends, and with them their peers.
+	for ns in $(our_namespaces); do
+		ip netns del "$ns" 2>/dev/null || true
 	done
 }
 
