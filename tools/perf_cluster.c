@@ -56,6 +56,7 @@ struct cluster_opts {
 	int tcp_conns;	   /* TCP connections per client-server pair */
 	int max_lengths;   /* unloaded pass: at most this many lengths (0: all) */
 	int keep;	   /* --analyze-only: reuse raw results of an earlier run */
+	double loadavg[2]; /* 1-minute load average before and after the run */
 };
 
 /* One RPC sample: drawn message length and round trip. */
@@ -377,6 +378,23 @@ static int write_lengths(const struct cluster_opts *o, const struct homa_workloa
 	return fclose(f);
 }
 
+/*
+ * The 1-minute load average: the testbed shares two cores with whatever else
+ * runs on the machine, and the results say how busy it was.
+ */
+static double loadavg1(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double v = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 static pid_t child_pid;
 
 static void forward_signal(int sig)
@@ -680,16 +698,20 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 	double cap = o->link_mbps / 1000.0 * o->hosts;
 	int hi = -1, ti = -1;
 
+	fprintf(f,
+		"{\"run\":\"%s\",\"workload\":\"%s\",\"hosts\":%d,\"link_mbps\":%d,"
+		"\"priorities\":%d,\"queue_kb\":%d,\"load\":%.3f,\"seconds\":%g,",
+		run, o->workload, o->hosts, o->link_mbps, o->priorities, o->queue_kb,
+		o->load, o->seconds);
+	fprintf(f,
+		"\"warmup\":%g,\"seed\":%llu,\"tcp_conns\":%d,\"loadavg_before\":%.2f,"
+		"\"loadavg_after\":%.2f,",
+		o->warmup, (unsigned long long)o->seed, o->tcp_conns, o->loadavg[0],
+		o->loadavg[1]);
 	fprintf(
 	    f,
-	    "{\"run\":\"%s\",\"workload\":\"%s\",\"hosts\":%d,\"link_mbps\":%d,"
-	    "\"priorities\":%d,\"queue_kb\":%d,\"load\":%.3f,\"seconds\":%g,\"warmup\":%"
-	    "g,"
-	    "\"seed\":%llu,\"tcp_conns\":%d,\"unloaded\":\"median of ~%d one-at-a-time "
-	    "RPCs per length, "
-	    "smallest over protocols\",\"short_max_length\":%u,\"protocols\":{",
-	    run, o->workload, o->hosts, o->link_mbps, o->priorities, o->queue_kb, o->load,
-	    o->seconds, o->warmup, (unsigned long long)o->seed, o->tcp_conns,
+	    "\"unloaded\":\"median of ~%d one-at-a-time RPCs per length, smallest over "
+	    "protocols\",\"short_max_length\":%u,\"protocols\":{",
 	    o->unloaded_rpcs, shortlen);
 	for (int p = 0, first = 1; p < np; p++) {
 		const struct proto_result *r = &pr[p];
@@ -938,7 +960,9 @@ int perf_cluster_main(int argc, char **argv)
 			homa_workload_free(&w);
 			return 2;
 		}
+		o.loadavg[0] = loadavg1();
 		rc = run_script(&o, run_dir, path);
+		o.loadavg[1] = loadavg1();
 		if (rc != 0) {
 			fprintf(stderr,
 				"homa-perf cluster: experiment failed (exit %d)\n", rc);

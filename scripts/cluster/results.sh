@@ -111,6 +111,9 @@ for run in runs:
     w(f"### {r['workload'].upper()}, load {r['load']:.0%}, {r['priorities']} "
       f"priority queue(s), {r['hosts']} hosts at {r['link_mbps']} Mbit/s, "
       f"{r['seconds']:g} s\n")
+    if r.get("loadavg_before", 0) > 0:
+        w(f"Machine load average (2 cores, shared with other work) before/after the run: "
+          f"{r['loadavg_before']:.1f} / {r['loadavg_after']:.1f}.\n")
     w("| protocol | offered Gbit/s | achieved Gbit/s | sustained | RPCs | switch drops "
       f"| avg slowdown | short (<= {r['short_max_length']} B) P50 | short P99 |")
     w("|---|---|---|---|---|---|---|---|---|")
