@@ -336,8 +336,11 @@ void homa_engine_unreachable(struct homa_engine *e, const struct homa_addr *addr
 			    homa_container_of(l, struct homa_rpc, sock_link);
 
 			l = l->next;
+			/* A response already received stands; a request the peer
+			 * can no longer be answered is dropped even if ready. */
 			if (!homa_addr_equal(&rpc->peer->addr, addr) ||
-			    (port != 0 && rpc->dport != port) || (rpc->flags & RPC_READY))
+			    (port != 0 && rpc->dport != port) ||
+			    (homa_rpc_is_client(rpc) && (rpc->flags & RPC_READY)))
 				continue;
 			e->stats.rpc_unreachable++;
 			homa_rpc_fail(rpc, error, now);
@@ -348,10 +351,13 @@ void homa_engine_unreachable(struct homa_engine *e, const struct homa_addr *addr
 
 /* ---------------------------------------------------------------- timers */
 
-/* Something needs ticks: an RPC, or acks waiting to be flushed. */
+/*
+ * Something needs ticks: an RPC waiting for its peer (parked ones wait only
+ * for the application), or acks waiting to be flushed.
+ */
 int homa_engine_alive(const struct homa_engine *e)
 {
-	return e->num_rpcs != 0 || !homa_list_empty(&e->ack_peers);
+	return e->num_rpcs != e->num_parked || !homa_list_empty(&e->ack_peers);
 }
 
 uint64_t homa_engine_next_timeout(const struct homa_engine *e)

@@ -120,6 +120,7 @@ enum homa_rpc_state {
 #define RPC_READY	      0x02 /* on the ready list, or a private RPC waiting for recv */
 #define RPC_BUF_STALL	      0x04 /* waiting on the socket's bufwait list */
 #define RPC_BUFS_OWNED_BY_APP 0x08
+#define RPC_PARKED	      0x10 /* waits only for the application: needs no ticks */
 
 struct homa_msgout {
 	int32_t length; /* -1: no message yet */
@@ -241,8 +242,9 @@ struct homa_engine {
 	size_t num_tombs;
 	struct homa_link tombs;
 	size_t num_rpcs;
-	int freeing;	  /* homa_engine_free() is running: send nothing */
-	uint64_t msg_seq; /* outgoing messages queued so far */
+	size_t num_parked; /* RPCs with RPC_PARKED */
+	int freeing;	   /* homa_engine_free() is running: send nothing */
+	uint64_t msg_seq;  /* outgoing messages queued so far */
 	/* Timer. */
 	uint64_t next_tick;
 	uint64_t tick_count;

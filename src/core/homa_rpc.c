@@ -376,6 +376,8 @@ void homa_rpc_end(struct homa_rpc *rpc, uint64_t now)
 	homa_list_remove(&rpc->ready_link);
 	homa_list_remove(&rpc->bufwait_link);
 	homa_list_remove(&rpc->sock_link);
+	if (rpc->flags & RPC_PARKED)
+		e->num_parked--;
 	s->num_rpcs--;
 	e->num_rpcs--;
 	table_remove(s, rpc);
@@ -392,6 +394,23 @@ void homa_rpc_end(struct homa_rpc *rpc, uint64_t now)
 		homa_incoming_retry_stalled(s, now);
 }
 
+void homa_rpc_park(struct homa_rpc *rpc)
+{
+	if (rpc->flags & RPC_PARKED)
+		return;
+	rpc->flags |= RPC_PARKED;
+	rpc->sock->e->num_parked++;
+}
+
+void homa_rpc_unpark(struct homa_rpc *rpc, uint64_t now)
+{
+	if (!(rpc->flags & RPC_PARKED))
+		return;
+	homa_timer_wake(rpc->sock->e, now);
+	rpc->flags &= ~(uint32_t)RPC_PARKED;
+	rpc->sock->e->num_parked--;
+}
+
 void homa_rpc_make_ready(struct homa_rpc *rpc)
 {
 	struct homa_sock *s = rpc->sock;
@@ -400,6 +419,7 @@ void homa_rpc_make_ready(struct homa_rpc *rpc)
 	if (rpc->flags & RPC_READY)
 		return;
 	rpc->flags |= RPC_READY;
+	homa_rpc_park(rpc);
 	if (rpc->flags & RPC_PRIVATE) {
 		if (e->cb.ready != NULL)
 			e->cb.ready(e->user, s, rpc->id);

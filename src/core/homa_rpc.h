@@ -35,6 +35,14 @@ void homa_rpc_end(struct homa_rpc *rpc, uint64_t now);
 /* Hands rpc to the application: ready list or private waiter, plus callback. */
 void homa_rpc_make_ready(struct homa_rpc *rpc);
 
+/*
+ * An RPC that waits only for the application (ready to be read, or a request
+ * in service) is parked: the timer has nothing to do for it, so an engine
+ * whose RPCs are all parked stops ticking. Unparking restarts the tick.
+ */
+void homa_rpc_park(struct homa_rpc *rpc);
+void homa_rpc_unpark(struct homa_rpc *rpc, uint64_t now);
+
 /* A client RPC fails with error (positive errno) and becomes ready. */
 void homa_rpc_fail(struct homa_rpc *rpc, int error, uint64_t now);
 

@@ -310,6 +310,7 @@ static int sock_reply(struct homa_sock *s, uint64_t id,
 		return err;
 	rpc->state = HOMA_RPC_OUTGOING;
 	rpc->silent_ticks = 0;
+	homa_rpc_unpark(rpc, now);
 	s->e->stats.server_responses_started++;
 	homa_outgoing_xmit(rpc, now);
 	return 0;

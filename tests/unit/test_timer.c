@@ -163,11 +163,59 @@ static void test_timer__idle_engine_reports_no_timeout(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+static void test_timer__rpcs_waiting_only_for_the_app_need_no_ticks(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	struct htn_sock *s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	uint8_t b = 1;
+	struct homa_iov iov = {&b, 1};
+
+	(void)state;
+	send_req(net, c, 100);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	/* Ready to be read: nothing for the server's timer to do. */
+	assert_int_equal(homa_engine_next_timeout(net->hosts[1].engine), UINT64_MAX);
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	net->hosts[0].dead = 1; /* the client vanishes */
+	htn_run_for(net, 1000 * MS);
+	/* In service forever (as the reference), but no ticks meanwhile. */
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 1);
+	assert_int_equal(homa_engine_next_timeout(net->hosts[1].engine), UINT64_MAX);
+	/* Replying restarts the tick: NEED_ACK, then give up. */
+	assert_int_equal(homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	assert_true(homa_engine_next_timeout(net->hosts[1].engine) <= net->now + MS);
+	htn_run_for(net, 200 * MS);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	net->hosts[0].dead = 0;
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_timer__unreachable_client_drops_unread_request(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	struct htn_sock *s = htn_sock(net, 1, SERVER_PORT, 64);
+
+	(void)state;
+	send_req(net, c, 100);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	homa_engine_unreachable(net->hosts[1].engine, &net->hosts[0].addr, 0, ENOTCONN,
+				net->now);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	assert_false(homa_sock_readable(s->sock));
+	net->hosts[1].dead = 1;
+	assert_int_equal(htn_free(net), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timer__resends_spaced_by_interval_then_etimedout),
     cmocka_unit_test(test_timer__busy_server_keeps_client_alive),
     cmocka_unit_test(test_timer__need_ack_after_request_ack_ticks_then_spaced),
     cmocka_unit_test(test_timer__idle_engine_reports_no_timeout),
+    cmocka_unit_test(test_timer__rpcs_waiting_only_for_the_app_need_no_ticks),
+    cmocka_unit_test(test_timer__unreachable_client_drops_unread_request),
 };
 
 HOMA_TEST_MAIN(tests)
