@@ -38,6 +38,15 @@ static int readable(void *ctx)
 	return homa_sock_readable(((struct htn_sock *)ctx)->sock);
 }
 
+static uint64_t homa_hash64_for_tests(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 static uint8_t *pattern(size_t len)
 {
 	uint8_t *b = malloc(len);
@@ -973,6 +982,125 @@ static void test_rpc__client_and_server_on_one_engine(void **state)
 	fix_done(&f);
 }
 
+/* ------------------------------------------------------------ chaos */
+
+struct chaos {
+	uint64_t x;
+	unsigned drop, dup, delay; /* per mille */
+};
+
+static enum htn_verdict chaos_hook(void *ctx, struct htn *net, int from, int to,
+				   const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct chaos *c = ctx;
+	unsigned r;
+
+	(void)net, (void)from, (void)to, (void)pkt;
+	c->x ^= c->x << 13;
+	c->x ^= c->x >> 7;
+	c->x ^= c->x << 17;
+	r = (unsigned)(c->x % 1000);
+	*delay_ns = (c->x >> 20) % 50000;
+	if (r < c->drop)
+		return HTN_DROP;
+	if (r < c->drop + c->dup)
+		return HTN_DUP;
+	if (r < c->drop + c->dup + c->delay)
+		return HTN_DELAY;
+	return HTN_PASS;
+}
+
+#define CHAOS_RPCS 60
+
+struct chaos_run {
+	struct htn *net;
+	struct htn_sock *cli[2], *srv;
+	int executed, completed;
+	uint64_t seen_ids[2 * CHAOS_RPCS];
+	int num_seen;
+};
+
+static size_t chaos_len(uint64_t id)
+{
+	return (size_t)(homa_hash64_for_tests(id) % 200000) + 1;
+}
+
+static int chaos_step(void *ctx)
+{
+	struct chaos_run *r = ctx;
+	struct homa_recv_msg m;
+	int i, k;
+
+	while (homa_sock_recv(r->srv->sock, 0, r->net->now, &m) == 0) {
+		size_t len = chaos_len(m.id);
+		uint8_t *b = pattern(len);
+		struct homa_iov iov = {b, len};
+
+		for (k = 0; k < r->num_seen; k++)
+			assert_true(r->seen_ids[k] != m.id); /* never executed twice */
+		r->seen_ids[r->num_seen++] = m.id;
+		r->executed++;
+		homa_sock_release_bpages(r->srv->sock, m.bpage_offsets, m.num_bpages);
+		assert_int_equal(
+		    homa_sock_reply(r->srv->sock, m.id, &m.peer, &iov, 1, r->net->now),
+		    0);
+		free(b);
+	}
+	for (i = 0; i < 2; i++) {
+		uint8_t *got = malloc(200001);
+
+		while (htn_recv(r->net, r->cli[i], 0, &m, got, 200001) == 0) {
+			assert_int_equal(m.error, 0);
+			assert_int_equal(m.length, chaos_len(m.id | 1));
+			assert_int_equal(hpb_pattern_check(got, 0, m.length), m.length);
+			r->completed++;
+		}
+		free(got);
+	}
+	return r->completed == 2 * CHAOS_RPCS;
+}
+
+static void test_chaos__loss_dup_reorder_every_rpc_once_and_intact(void **state)
+{
+	struct chaos c = {88172645463325252ull, 100, 50, 100};
+	struct chaos_run r;
+	struct homa_endpoint ep;
+	int i, k;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.net = htn_new(3, NULL, 2000, 25000);
+	r.cli[0] = htn_sock(r.net, 0, 0, 64);
+	r.cli[1] = htn_sock(r.net, 1, 0, 64);
+	r.srv = htn_sock(r.net, 2, SERVER_PORT, 256);
+	ep = htn_endpoint(r.net, 2, r.srv);
+	r.net->hook = chaos_hook;
+	r.net->hook_ctx = &c;
+	for (i = 0; i < CHAOS_RPCS; i++) {
+		for (k = 0; k < 2; k++) {
+			size_t len =
+			    (size_t)(homa_hash64_for_tests((uint64_t)(i * 2 + k)) %
+				     300000) +
+			    1;
+			uint8_t *b = pattern(len);
+			struct homa_iov iov = {b, len};
+			uint64_t id;
+
+			assert_int_equal(homa_sock_send_request(r.cli[k]->sock, &ep, &iov,
+								1, 0, 0, r.net->now, &id),
+					 0);
+			free(b);
+		}
+	}
+	assert_true(htn_run_until(r.net, chaos_step, &r, 20000 * MS));
+	assert_int_equal(r.executed, 2 * CHAOS_RPCS);
+	htn_run_for(r.net, 3000 * MS);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(homa_engine_num_rpcs(r.net->hosts[i].engine), 0);
+	assert_true(homa_engine_stats(r.net->hosts[2].engine)->tx_resend > 0);
+	assert_int_equal(htn_free(r.net), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rpc__1_byte_each_way),
     cmocka_unit_test(test_rpc__100_bytes_each_way),
@@ -1005,6 +1133,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_info__describes_live_rpcs_and_socket),
     cmocka_unit_test(test_unreachable__fails_client_rpcs_with_the_error),
     cmocka_unit_test(test_rpc__client_and_server_on_one_engine),
+    cmocka_unit_test(test_chaos__loss_dup_reorder_every_rpc_once_and_intact),
 };
 
 HOMA_TEST_MAIN(tests)
