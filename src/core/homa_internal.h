@@ -288,15 +288,17 @@ void homa_incoming_dispatch(struct homa_engine *e, const struct homa_addr *src,
 			    const struct homa_packet *pkt, uint64_t now);
 /* Retries stalled RPCs of s now that bpages may have been freed. */
 void homa_incoming_retry_stalled(struct homa_sock *s, uint64_t now);
-/* Appends the RESENDs for what rpc is missing (section 7 rules). */
+/* Sends the RESENDs for what rpc is missing (section 7 rules). */
 void homa_incoming_request_resend(struct homa_rpc *rpc, int priority, uint64_t now);
 /* Removes rpc from the grant scheduler (safe if it is not there). */
 void homa_incoming_ungrant(struct homa_rpc *rpc, uint64_t now);
+/* The grant scheduler's send callback: one GRANT packet for g's RPC. */
 void homa_incoming_grant_send(void *ctx, struct homa_grant_rpc *g, uint32_t offset,
 			      int priority, uint64_t now);
 
 /* ---------------------------------------------------------- outgoing */
 
+/* Copies the message into engine memory (charged to send memory); -ENOMEM. */
 int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t iovcnt);
 /* Sends what is granted (or queues the RPC with the pacer). */
 void homa_outgoing_xmit(struct homa_rpc *rpc, uint64_t now);
@@ -306,9 +308,10 @@ void homa_outgoing_send_data(struct homa_rpc *rpc, uint32_t offset, uint32_t len
 			     uint64_t now);
 /* Length of the packet starting at offset (boundary at unscheduled). */
 uint32_t homa_outgoing_seg_len(const struct homa_rpc *rpc, uint32_t offset);
-/* A control packet for rpc (or a reply to pkt when rpc is NULL). */
+/* Encodes and sends the control packet pkt to dst at the control priority. */
 void homa_outgoing_control(struct homa_engine *e, struct homa_sock *s,
 			   const struct homa_endpoint *dst, struct homa_packet *pkt);
+/* A header-only control packet (BUSY, NEED_ACK, ...) for rpc. */
 void homa_outgoing_simple(struct homa_rpc *rpc, uint8_t type);
 /*
  * RESEND handling at the message sender (4.4): retransmits what was sent in
@@ -317,6 +320,7 @@ void homa_outgoing_simple(struct homa_rpc *rpc, uint8_t type);
  */
 int homa_outgoing_handle_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
 				int prio, uint64_t now);
+/* Asks rpc's peer to resend [offset, offset + length) (or HOMA_RESEND_ALL). */
 void homa_outgoing_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
 			  int priority);
 /*
@@ -325,6 +329,7 @@ void homa_outgoing_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length
  */
 void homa_outgoing_ack(struct homa_engine *e, struct homa_sock *s, struct homa_peer *peer,
 		       uint16_t sport, uint16_t dport, uint64_t id);
+/* Control packets go at the highest level in use. */
 int homa_control_prio(const struct homa_engine *e);
 
 #endif /* HOMA_INTERNAL_H */
