@@ -19,11 +19,17 @@ trap 'rm -rf "$out"' EXIT
 # experiment itself removes every namespace it made, even when killed.
 rc=0
 timeout -s INT 55 "$perf" cluster --hosts 2 --workload w3 --load 0.5 --seconds 5 \
-	--warmup 0.5 --unloaded-rpcs 3 --unloaded-lengths 12 --out "$out" --json >"$out/result.json" || rc=$?
+	--warmup 0.5 --unloaded-rpcs 3 --unloaded-lengths 12 --out "$out" --json \
+	>"$out/result.json" 2>"$out/stderr.log" || rc=$?
 cat "$out/result.json"
 if [ "$rc" -eq 2 ] || [ "$rc" -eq 3 ]; then
 	echo "SKIP: testbed unavailable (homa-perf cluster exit $rc)"
 	exit 77
+fi
+if [ ! -s "$out/result.json" ]; then
+	cat "$out/stderr.log"
+	echo "FAIL: homa-perf cluster printed no JSON (exit $rc; 124/130 = timed out)"
+	exit 1
 fi
 python3 - "$out/result.json" <<'PY'
 import json, sys
