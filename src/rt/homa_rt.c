@@ -148,6 +148,8 @@ int homa_config_default(struct homa_config *c)
 	err |= env_u32("HOMA_LINK_MBPS", &c->settings.link_mbps);
 	err |= env_u32("HOMA_TIMEOUT_TICKS", &c->settings.timeout_ticks);
 	err |= env_u32("HOMA_RESEND_TICKS", &c->settings.resend_ticks);
+	err |= env_u32("HOMA_UNSCHED_BYTES", &c->settings.unsched_bytes);
+	err |= env_u32("HOMA_MAX_INCOMING", &c->settings.max_incoming);
 	err |= env_u32("HOMA_POLL_USECS", &c->poll_usecs);
 	err |= env_u64("HOMA_RCVBUF_MB", &rcvbuf_mb);
 	c->default_rcvbuf_bytes = (size_t)rcvbuf_mb << 20;
@@ -250,6 +252,8 @@ static void arm_timer(struct homa_rt *rt, uint64_t deadline)
 {
 	struct itimerspec its;
 
+	if (deadline == rt->timer_armed_at)
+		return; /* one system call less per wake-up */
 	memset(&its, 0, sizeof(its));
 	if (deadline != UINT64_MAX) {
 		/* 0 would disarm the timer: a due deadline fires 1 ns from now. */
@@ -305,13 +309,23 @@ void homa_rt_bg_watch(struct homa_rt *rt, struct homa_socket *s, int arm)
 
 	if (epoll_ctl(rt->bg_epfd, EPOLL_CTL_MOD, s->fd, &ev) < 0)
 		epoll_ctl(rt->bg_epfd, EPOLL_CTL_ADD, s->fd, &ev);
-	s->bg_armed = arm;
+	atomic_store(&s->bg_armed, arm);
+}
+
+/* Makes the background thread look at its sockets now (stop flag unset). */
+void homa_rt_bg_kick(struct homa_rt *rt)
+{
+	uint64_t one = 1;
+
+	if (write(rt->bg_stop_efd, &one, sizeof(one)) < 0) {
+		/* counter saturated: a wake-up is pending anyway */
+	}
 }
 
 void homa_rt_bg_unwatch(struct homa_rt *rt, struct homa_socket *s)
 {
 	epoll_ctl(rt->bg_epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	s->bg_armed = 0;
+	atomic_store(&s->bg_armed, 0);
 }
 
 static int receiver_active(struct homa_socket *s, uint64_t now)
@@ -352,13 +366,23 @@ static void bg_socket_event(struct homa_rt *rt, uint64_t serial, uint32_t events
 }
 
 /* Takes back sockets whose receivers have gone; returns 1 if some remain disarmed. */
+/*
+ * Takes back sockets whose receivers have gone. Returns 1 if a later look is
+ * needed: a receiver left less than HOMA_RT_IDLE_NS ago, or one is spinning
+ * (it may leave any moment). Receivers that are all asleep need no looks:
+ * one that slept kicks the background thread when it leaves (wait_loop).
+ */
 static int bg_rearm_idle(struct homa_rt *rt, uint64_t now)
 {
 	struct homa_socket *s;
 	int pending = 0;
 
 	for (s = rt->socks; s; s = s->next) {
-		if (s->bg_armed || atomic_load(&s->shut))
+		int waiters = atomic_load(&s->waiters);
+
+		if (atomic_load(&s->bg_armed) || atomic_load(&s->shut))
+			continue;
+		if (waiters > 0 && waiters == s->sleepers)
 			continue;
 		if (receiver_active(s, now)) {
 			pending = 1;
@@ -397,7 +421,11 @@ static void *bg_main(void *arg)
 				if (read(rt->bg_timerfd, &junk, sizeof(junk)) < 0) {
 					/* spurious: timer was re-armed meanwhile */
 				}
-			} else if (evs[i].data.u64 != HOMA_RT_EV_STOP) {
+			} else if (evs[i].data.u64 == HOMA_RT_EV_STOP) {
+				if (read(rt->bg_stop_efd, &junk, sizeof(junk)) < 0) {
+					/* another wake-up consumed it */
+				}
+			} else {
 				bg_socket_event(rt, evs[i].data.u64, evs[i].events, now);
 			}
 		}

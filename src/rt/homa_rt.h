@@ -44,7 +44,7 @@ struct homa_socket {
 	int sleepers;			/* lock: of which sleeping in epoll_wait */
 	atomic_uint_fast64_t ready_gen; /* bumped by the ready callback */
 	atomic_uint_fast64_t last_wait_ns; /* when a receiver last left its loop */
-	int bg_armed;			   /* lock: fd is in the bg epoll set */
+	atomic_int bg_armed;		   /* lock (writes): fd is in the bg epoll set */
 	atomic_int shut;		   /* homa_shutdown() was called */
 
 	/* Settings. */
@@ -96,6 +96,7 @@ void homa_rt_after_engine(struct homa_rt *rt);
 void homa_rt_sync_ready(struct homa_socket *s);
 void homa_rt_bg_watch(struct homa_rt *rt, struct homa_socket *s, int arm);
 void homa_rt_bg_unwatch(struct homa_rt *rt, struct homa_socket *s);
+void homa_rt_bg_kick(struct homa_rt *rt);
 int homa_rt_drop(struct homa_rt *rt, double fraction);
 int homa_rt_mtu_default(void);
 
