@@ -6,6 +6,7 @@ set(HOMA_PERF_DIR ${CMAKE_CURRENT_LIST_DIR}/perf)
 add_library(homa_perf_lib STATIC
   ${HOMA_PERF_DIR}/perf_client.c
   ${HOMA_PERF_DIR}/perf_demo.c
+  ${HOMA_PERF_DIR}/perf_demo_print.c
   ${HOMA_PERF_DIR}/perf_frame.c
   ${HOMA_PERF_DIR}/perf_homa.c
   ${HOMA_PERF_DIR}/perf_load.c

@@ -45,8 +45,10 @@ int perf_run(const struct perf_opts *o, enum perf_proto p,
 	perf_opts_apply_env(o);
 	if (open_client(o, p, &c, err, errlen) != 0)
 		return -1;
+	/* Pinned only now: threads the transport started keep every CPU. */
 	perf_pin_cpu(o->cpu);
 	rc = perf_load_run(&c, cfg, r);
+	perf_unpin();
 	c.ops->close(c.impl);
 	if (o->stats && p == PERF_HOMA)
 		perf_homa_print_stats(stderr, r->sent);

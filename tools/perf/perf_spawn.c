@@ -17,19 +17,31 @@
 #define READY_WAIT_MS 5000
 #define PORT_TRIES    8
 
-static void exec_server(const char *self, const char *protos, int port, int poll, int wfd)
+struct spawn {
+	const char *self, *protos;
+	int poll, cpu;
+};
+
+static void exec_server(const struct spawn *sp, int port, int wfd)
 {
-	char portbuf[16], fdbuf[16];
-	char *argv[] = {"homa-perf",  "server",	     "--port",
-			portbuf,      "--protocols", (char *)protos,
-			"--ready-fd", fdbuf,	     poll ? NULL : "--no-poll",
-			NULL};
+	char portbuf[16], fdbuf[16], cpubuf[16];
+	char *argv[12] = {"homa-perf",	 "server",	     "--port",	   portbuf,
+			  "--protocols", (char *)sp->protos, "--ready-fd", fdbuf};
+	int n = 8;
 
 	snprintf(portbuf, sizeof(portbuf), "%d", port);
 	snprintf(fdbuf, sizeof(fdbuf), "%d", READY_FD);
+	snprintf(cpubuf, sizeof(cpubuf), "%d", sp->cpu);
+	if (!sp->poll)
+		argv[n++] = "--no-poll";
+	if (sp->cpu >= 0) {
+		argv[n++] = "--cpu";
+		argv[n++] = cpubuf;
+	}
+	argv[n] = NULL;
 	if (dup2(wfd, READY_FD) < 0)
 		_exit(127);
-	execv(self, argv);
+	execv(sp->self, argv);
 	_exit(127);
 }
 
@@ -44,8 +56,7 @@ static int wait_ready(int rfd)
 	return read(rfd, &b, 1) == 1 ? 0 : -1;
 }
 
-static int try_port(struct perf_child *c, const char *self, const char *protos, int port,
-		    int poll)
+static int try_port(struct perf_child *c, const struct spawn *sp, int port)
 {
 	int fds[2];
 
@@ -54,7 +65,7 @@ static int try_port(struct perf_child *c, const char *self, const char *protos, 
 	c->pid = fork();
 	if (c->pid == 0) {
 		close(fds[0]);
-		exec_server(self, protos, port, poll, fds[1]);
+		exec_server(sp, port, fds[1]);
 	}
 	close(fds[1]);
 	c->port = port;
@@ -69,10 +80,12 @@ static int try_port(struct perf_child *c, const char *self, const char *protos, 
 }
 
 int perf_spawn_server(struct perf_child *c, const char *self, const char *protos,
-		      int first_port, int poll)
+		      int first_port, int poll, int cpu)
 {
+	struct spawn sp = {.self = self, .protos = protos, .poll = poll, .cpu = cpu};
+
 	for (int i = 0; i < PORT_TRIES; i++)
-		if (try_port(c, self, protos, first_port + 2 * i, poll) == 0)
+		if (try_port(c, &sp, first_port + 2 * i) == 0)
 			return 0;
 	c->pid = -1;
 	return -1;

@@ -16,12 +16,13 @@ struct perf_child {
 };
 
 /*
- * Starts `self server --port P --protocols protos [--no-poll]` and waits (at
+ * Starts `self server --port P --protocols protos [--no-poll] [--cpu C]`
+ * (cpu < 0: not pinned) and waits (at
  * most 5 s) until it serves. Tries a few ports from first_port on, two
  * apart (UDP uses port + 1). Returns 0 or -1.
  */
 int perf_spawn_server(struct perf_child *c, const char *self, const char *protos,
-		      int first_port, int poll);
+		      int first_port, int poll, int cpu);
 
 /* CPU time (user + system) the child has used so far, ns; 0 if unknown. */
 uint64_t perf_child_cpu_ns(const struct perf_child *c);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 uint64_t perf_cpu_ns(void)
 {
@@ -107,6 +108,9 @@ int perf_set_nonblock(int fd)
 	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* Set while this thread is pinned by perf_pin_cpu(). */
+static _Thread_local int pinned;
+
 int perf_pin_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -115,14 +119,34 @@ int perf_pin_cpu(int cpu)
 		return 0;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) ? -1 : 0;
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		return -1;
+	pinned = 1;
+	return 0;
+}
+
+void perf_unpin(void)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!pinned)
+		return;
+	CPU_ZERO(&set);
+	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET((int)i, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pinned = 0;
 }
 
 /*
- * After this long without work a spinning thread also yields on every turn:
- * should it share a core with the peer it waits for (two spinners on one
- * core starve each other for a whole time slice), the peer runs at once;
- * alone on its core, sched_yield() returns in a fraction of a microsecond.
+ * After this long without work a spinning thread also yields on every turn.
+ * Whatever it waits for may need its core: the peer process, or the kernel
+ * thread that delivers loopback packets (ksoftirqd). Without the yield, a
+ * spinner keeps them off the core for a whole time slice: measured, a pinned
+ * UDP ping-pong (client and server on their own cores, no yield) took
+ * 200-700 ms per round trip on the loaded machine. Alone on its core,
+ * sched_yield() returns in a fraction of a microsecond.
  */
 #ifndef YIELD_AFTER_NS
 #define YIELD_AFTER_NS 20000u

@@ -49,6 +49,9 @@ int perf_set_nonblock(int fd);
  */
 int perf_pin_cpu(int cpu);
 
+/* Undoes perf_pin_cpu() (threads created later must not inherit the pin). */
+void perf_unpin(void);
+
 /*
  * Spins on fn(arg) (which must not block) until it reports progress (> 0),
  * fails (< 0) or timeout_ns passes; returns its last result. The busy-poll
