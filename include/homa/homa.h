@@ -394,6 +394,7 @@ struct homa_rt_stats {
 	uint64_t drop_recv;	 /* dropped by loss injection, incoming */
 	uint64_t bg_wakeups;	 /* background thread wake-ups */
 	uint64_t sleeps;	 /* homa_recv waits that went to sleep */
+	uint64_t rx_truncated;	 /* datagrams over 64 KiB, dropped */
 };
 
 /*

@@ -481,6 +481,10 @@ static void input_datagram(struct homa_rt *rt, struct homa_socket *s, struct mms
 	struct homa_addr src;
 	size_t seg;
 
+	if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
+		rt->stats.rx_truncated++; /* larger than any packet we accept */
+		return;
+	}
 	src_addr(mm->msg_hdr.msg_name, &src);
 	if (s->carrier == HOMA_CARRIER_RAW && s->family == AF_INET) {
 		size_t ihl = len ? (size_t)(p[0] & 0xf) * 4 : 0;
