@@ -141,6 +141,55 @@ static void test_engine__set_settings_installs_new_cutoffs(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+/* ----------------------------------------------------------- addresses */
+
+static void test_addr__ipv4_mapped_round_trip_and_ipv6(void **state)
+{
+	struct homa_addr a, b, v6;
+	uint32_t ip = 0;
+
+	(void)state;
+	homa_addr_from_ipv4(&a, 0xc0a80102u); /* 192.168.1.2 */
+	assert_int_equal(a.bytes[10], 0xff);
+	assert_int_equal(a.bytes[11], 0xff);
+	assert_int_equal(a.bytes[12], 192);
+	assert_int_equal(a.bytes[15], 2);
+	assert_true(homa_addr_is_ipv4(&a, &ip));
+	assert_int_equal(ip, 0xc0a80102u);
+	assert_true(homa_addr_is_ipv4(&a, NULL));
+	memset(&v6, 0, sizeof(v6));
+	v6.bytes[0] = 0xfe;
+	v6.bytes[1] = 0x80;
+	v6.bytes[15] = 1;
+	assert_false(homa_addr_is_ipv4(&v6, &ip));
+	b = a;
+	assert_true(homa_addr_equal(&a, &b));
+	assert_false(homa_addr_equal(&a, &v6));
+}
+
+static void test_rpc__over_ipv6_addresses(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c, *s;
+	int i, err;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		memset(&net->hosts[i].addr, 0, sizeof(net->hosts[i].addr));
+		net->hosts[i].addr.bytes[0] = 0x20;
+		net->hosts[i].addr.bytes[1] = 0x01;
+		net->hosts[i].addr.bytes[15] = (uint8_t)(i + 1);
+	}
+	c = htn_sock(net, 0, 0, 64);
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	send_bytes(net, c, 1, SERVER_PORT, 3000, &err);
+	assert_int_equal(err, 0);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	answer_all(net, s);
+	assert_true(htn_run_until(net, readable, c, net->now + 10 * MS));
+	assert_int_equal(htn_free(net), 0);
+}
+
 /* ------------------------------------------------------------- sockets */
 
 static void test_sock__client_ports_random_and_distinct(void **state)
@@ -679,6 +728,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_settings__each_bad_value_rejected_with_reason),
     cmocka_unit_test(test_engine__new_rejects_missing_send_and_bad_settings),
     cmocka_unit_test(test_engine__set_settings_installs_new_cutoffs),
+    cmocka_unit_test(test_addr__ipv4_mapped_round_trip_and_ipv6),
+    cmocka_unit_test(test_rpc__over_ipv6_addresses),
     cmocka_unit_test(test_sock__client_ports_random_and_distinct),
     cmocka_unit_test(test_sock__bind_rules),
     cmocka_unit_test(test_sock__rcvbuf_rules),
