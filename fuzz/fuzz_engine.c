@@ -11,8 +11,9 @@
  * {op, a, b, c} (op taken modulo the number of operations):
  *
  *   0 SEND      client of engine a&1 sends a request to the other engine's
- *               server: length 1 + ((b<<8|c) << ((a>>1)&7)), capped at 1 MB;
- *               (a>>4)&1 private; (a>>5)==7 an invalid length, ==6 port 0
+ *               server: length 1 + ((b<<8|c) << ((a>>1)&3)); (a>>4)&1
+ *               private; (a>>5)==5 the maximum (1 MB), ==6 port 0, ==7 an
+ *               invalid length (0 or 1 MB + 1)
  *   1 DELIVER   queued packet a               2 DROP      queued packet a
  *   3 DUP       copy queued packet a          4 SWAP      packets a and b
  *   5 RAW       the next a + 256 * ((c >> 2) & 7) bytes of the input go to
@@ -28,7 +29,8 @@
  *  12 SHUTDOWN  engine a&1, socket (a>>1)&1 13 ALLOCS   fail every a-th
  *               allocation from now on (0: none), or the b-th from now
  *  14 RUN       up to 32 * (a % 16 + 1) steps of delivering packets in order
- *               and firing timers
+ *               and firing timers (at most RUN_BUDGET steps per input, so
+ *               that no input runs for seconds)
  *  15 UNREACH   engine a&1 hears that the other is unreachable (port b&1 ?
  *               99 : all ports), error from c
  *  16 PRIVRECV  engine a&1's client receives the private RPC b
@@ -66,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define REGION_LEN   ((size_t)REGION_PAGES << HOMA_BPAGE_SHIFT)
 #define SERVER_PORT  99
 #define NUM_OPS	     18
+#define RUN_BUDGET   4096
 
 struct qpkt {
 	int from, to;
@@ -113,6 +116,7 @@ struct world {
 	int nheld;
 	struct held_pages pages[MAX_HELD];
 	int npages;
+	int budget; /* RUN steps left */
 };
 
 static struct world W;
@@ -225,11 +229,13 @@ static void fire_timers(void)
 
 static uint32_t length_of(uint8_t a, uint8_t b, uint8_t c)
 {
-	uint64_t len = 1 + ((uint64_t)(b << 8 | c) << ((a >> 1) & 7));
+	uint32_t len = 1 + ((uint32_t)(b << 8 | c) << ((a >> 1) & 3));
 
 	if ((a >> 5) == 7)
 		return (a & 1) ? 0 : HOMA_MAX_MESSAGE_LENGTH + 1;
-	return len > HOMA_MAX_MESSAGE_LENGTH ? HOMA_MAX_MESSAGE_LENGTH : (uint32_t)len;
+	if ((a >> 5) == 5)
+		return HOMA_MAX_MESSAGE_LENGTH;
+	return len;
 }
 
 static void check_msg(int eng, int sock, const struct homa_recv_msg *m)
@@ -482,7 +488,7 @@ static void op_run(uint8_t a)
 {
 	int steps = 32 * (a % 16 + 1);
 
-	while (steps-- > 0) {
+	while (steps-- > 0 && W.budget-- > 0) {
 		uint64_t t0 = homa_engine_next_timeout(W.e[0]);
 		uint64_t t1 = homa_engine_next_timeout(W.e[1]);
 		uint64_t t = t0 < t1 ? t0 : t1;
@@ -605,6 +611,7 @@ static int setup(void)
 
 	memset(&W, 0, sizeof(W));
 	W.now = 1000;
+	W.budget = RUN_BUDGET;
 	homa_addr_from_ipv4(&W.addr[0], 0x0a000001u);
 	homa_addr_from_ipv4(&W.addr[1], 0x0a000002u);
 	homa_addr_from_ipv4(&W.addr[2], 0x0a000009u);
