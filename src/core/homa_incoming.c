@@ -109,6 +109,7 @@ void homa_incoming_grant_send(void *ctx, struct homa_grant_rpc *g, uint32_t offs
 	 * end a moment later: granting them would be noise. */
 	if (rpc->sock->shutdown)
 		return;
+	rpc->in.grant_prio = (uint8_t)priority;
 	homa_wire_init(&pkt, HOMA_PKT_GRANT, rpc->sock->port, rpc->dport, rpc->id);
 	pkt.u.grant.offset = offset;
 	pkt.u.grant.priority = (uint8_t)priority;
@@ -434,14 +435,25 @@ static void handle_rpc_unknown(struct in_ctx *c)
 		restart_request(rpc, c->now);
 }
 
+/*
+ * BUSY: the peer is alive but not sending. A sender waiting for our grants
+ * also sends it as a probe (homa_timer.c): if we are receiving its message we
+ * answer with a GRANT repeating the current grant (idempotent), which tells
+ * it we are alive too; if we forgot the RPC, RPC_UNKNOWN lets it free it.
+ */
 static void handle_busy(struct in_ctx *c)
 {
-	if (c->rpc == NULL) {
-		c->e->stats.drop_unknown_rpc++;
+	struct homa_rpc *rpc = c->rpc;
+
+	if (rpc == NULL) {
+		reply_simple(c, HOMA_PKT_RPC_UNKNOWN);
 		return;
 	}
-	c->rpc->silent_ticks = 0;
-	c->rpc->ack_wait_ticks = 0;
+	rpc->silent_ticks = 0;
+	rpc->ack_wait_ticks = 0;
+	if (rpc->state == HOMA_RPC_INCOMING && receiving(rpc) && rpc->in.num_bpages != 0)
+		homa_incoming_grant_send(NULL, &rpc->in.grant, rpc->in.grant.granted,
+					 rpc->in.grant_prio, c->now);
 }
 
 static void handle_cutoffs(struct in_ctx *c)

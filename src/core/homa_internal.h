@@ -143,6 +143,7 @@ struct homa_msgin_state {
 	uint32_t bpage_offsets[HOMA_MAX_BPAGES];
 	struct homa_msgin gaps;
 	struct homa_grant_rpc grant;
+	uint8_t grant_prio; /* priority of the last GRANT we sent for it */
 };
 
 struct homa_rpc {

@@ -21,8 +21,12 @@
  *     need_ack_timeout_ticks without an answer the server reclaims the RPC
  *     and keeps a tombstone (fixes 12.5). A RESEND or BUSY from the client
  *     restarts the count.
- *   - A server RPC waiting for grants for its response times out like any
- *     silent RPC, so a dead client cannot pin it forever.
+ *   - A server RPC waiting for grants for its response counts silence like
+ *     any other: every resend_interval it probes the client with BUSY, which
+ *     a live client answers with a GRANT repeating its current grant (a
+ *     client that forgot the RPC answers RPC_UNKNOWN); after timeout_ticks
+ *     without an answer the client is presumed dead and the RPC reclaimed.
+ *     The reference never times it out, so a dead client pins it forever.
  *   - RPCs stalled for receive buffers time out too (fix 12.8; see
  *     homa_incoming.c).
  *   - When no RPC is alive the tick stops: homa_engine_next_timeout() then
@@ -123,9 +127,11 @@ static void timer_rpc(struct homa_rpc *rpc, uint64_t now)
 		return;
 	}
 	if (rpc->silent_ticks < s->resend_ticks || (rpc->flags & RPC_BUF_STALL) ||
-	    (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING))
+	    (rpc->silent_ticks - s->resend_ticks) % s->resend_interval != 0)
 		return;
-	if ((rpc->silent_ticks - s->resend_ticks) % s->resend_interval == 0)
+	if (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING)
+		homa_outgoing_simple(rpc, HOMA_PKT_BUSY); /* probe: see handle_busy */
+	else
 		homa_incoming_request_resend(rpc, homa_control_prio(e), now);
 }
 

@@ -209,6 +209,119 @@ static void test_timer__unreachable_client_drops_unread_request(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+/* Drops every GRANT that raises a grant above the unscheduled bytes. */
+static enum htn_verdict starve_hook(void *ctx, struct htn *net, int from, int to,
+				    const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	int *starving = ctx;
+
+	(void)net, (void)from, (void)to, (void)delay_ns;
+	if (*starving && pkt->common.type == HOMA_PKT_GRANT &&
+	    pkt->u.grant.offset > 40000)
+		return HTN_DROP;
+	return HTN_PASS;
+}
+
+/* Host 2's DATA beyond its unscheduled bytes is lost while *ctx is set. */
+static enum htn_verdict hog_hook(void *ctx, struct htn *net, int from, int to,
+				 const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	int *hogging = ctx;
+
+	(void)net, (void)to, (void)delay_ns;
+	if (*hogging && from == 2 && pkt->common.type == HOMA_PKT_DATA &&
+	    pkt->u.data.offset >= 40000)
+		return HTN_DROP;
+	return HTN_PASS;
+}
+
+static void serve_one(struct htn *net, struct htn_sock *s, size_t len)
+{
+	struct homa_recv_msg m;
+	uint8_t *b = calloc(1, len);
+	struct homa_iov iov = {b, len};
+
+	assert_true(htn_run_until(net, readable, s, net->now + 10 * MS));
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	assert_int_equal(homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	free(b);
+}
+
+static void test_timer__server_starved_of_grants_stays_while_client_lives(void **state)
+{
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *c, *s1, *s2;
+	struct homa_endpoint ep2;
+	struct homa_recv_msg m;
+	uint8_t b = 1;
+	struct homa_iov iov = {&b, 1};
+	uint64_t id;
+	int hogging = 1;
+
+	(void)state;
+	/* One grant slot, no FIFO grants: the client grants one message at a time. */
+	homa_settings_default(&st);
+	st.max_overcommit = 1;
+	st.grant_fifo_fraction = 0;
+	net = htn_new(3, &st, 1000, 0);
+	st.timeout_ticks = 100000; /* the client waits for host 2 as long as it takes */
+	assert_int_equal(homa_engine_set_settings(net->hosts[0].engine, &st), 0);
+	c = htn_sock(net, 0, 0, 64);
+	s1 = htn_sock(net, 1, SERVER_PORT, 64);
+	s2 = htn_sock(net, 2, SERVER_PORT, 64);
+	ep2 = htn_endpoint(net, 2, s2);
+	net->hook = hog_hook;
+	net->hook_ctx = &hogging;
+	/* Host 2's shorter response takes the slot and then makes no progress. */
+	assert_int_equal(
+	    homa_sock_send_request(c->sock, &ep2, &iov, 1, 0, 0, net->now, &id), 0);
+	serve_one(net, s2, 600000);
+	htn_run_for(net, 1 * MS);
+	send_req(net, c, 100);
+	serve_one(net, s1, 1000000);
+	/* 300 ms without a grant: host 1 probes, the client echoes its grant. */
+	htn_run_for(net, 300 * MS);
+	assert_int_equal(homa_engine_stats(net->hosts[1].engine)->server_rpc_timeouts, 0);
+	assert_true(homa_engine_stats(net->hosts[1].engine)->tx_busy >= 50);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 1);
+	hogging = 0;
+	assert_true(htn_run_until(net, readable, c, net->now + 100 * MS));
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	assert_int_equal(m.length, 600000);
+	assert_true(htn_run_until(net, readable, c, net->now + 100 * MS));
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	assert_int_equal(m.length, 1000000);
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_timer__server_probe_to_forgetful_client_frees_rpc(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	struct htn_sock *s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	uint8_t *b = calloc(1, 500000);
+	struct homa_iov iov = {b, 500000};
+	uint64_t id;
+	int starving = 1;
+
+	(void)state;
+	net->hook = starve_hook;
+	net->hook_ctx = &starving;
+	id = send_req(net, c, 100);
+	assert_true(htn_run_until(net, readable, s, 10 * MS));
+	assert_int_equal(htn_recv(net, s, 0, &m, NULL, 0), 0);
+	assert_int_equal(homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	htn_run_for(net, 1 * MS);
+	assert_int_equal(homa_sock_abort(c->sock, id, 0, net->now), 0);
+	htn_run_for(net, 15 * MS);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	assert_int_equal(homa_engine_stats(net->hosts[0].engine)->tx_rpc_unknown, 1);
+	free(b);
+	assert_int_equal(htn_free(net), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timer__resends_spaced_by_interval_then_etimedout),
     cmocka_unit_test(test_timer__busy_server_keeps_client_alive),
@@ -216,6 +329,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timer__idle_engine_reports_no_timeout),
     cmocka_unit_test(test_timer__rpcs_waiting_only_for_the_app_need_no_ticks),
     cmocka_unit_test(test_timer__unreachable_client_drops_unread_request),
+    cmocka_unit_test(test_timer__server_starved_of_grants_stays_while_client_lives),
+    cmocka_unit_test(test_timer__server_probe_to_forgetful_client_frees_rpc),
 };
 
 HOMA_TEST_MAIN(tests)
