@@ -145,11 +145,14 @@ void perf_unpin(void)
  * thread that delivers loopback packets (ksoftirqd). Without the yield, a
  * spinner keeps them off the core for a whole time slice: measured, a pinned
  * UDP ping-pong (client and server on their own cores, no yield) took
- * 200-700 ms per round trip on the loaded machine. Alone on its core,
- * sched_yield() returns in a fraction of a microsecond.
+ * 200-700 ms per round trip on the loaded machine. When another process
+ * holds the other core, client and server share one and each half round
+ * trip costs this threshold: a TCP ping-pong had a 57 us minimum with 20 us
+ * and 21 us with 2 us. Alone on its core, sched_yield() returns in a
+ * fraction of a microsecond, so yielding early costs little.
  */
 #ifndef YIELD_AFTER_NS
-#define YIELD_AFTER_NS 20000u
+#define YIELD_AFTER_NS 2000u
 #endif
 
 int perf_spin(int (*fn)(void *arg), void *arg, uint64_t timeout_ns)
