@@ -18,6 +18,7 @@
 #include "perf_transport.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,9 +171,24 @@ struct homa_client {
 	struct homa_socket *s;
 	const struct perf_addr *servers;
 	int poll;
+	int fd; /* homa_fd(s), for sleeping waits */
 	struct homa_msg msg;
 	uint64_t cur_us;
 };
+
+/*
+ * A sleeping wait for a blocking client: ppoll on homa_fd() has nanosecond
+ * timeouts, while a timed homa_recv() sleeps in whole milliseconds, which
+ * would hold back an open-loop schedule of sends every few microseconds.
+ */
+static void wait_fd(int fd, uint64_t timeout_ns)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec ts = {.tv_sec = (time_t)(timeout_ns / PERF_NS_PER_SEC),
+			      .tv_nsec = (long)(timeout_ns % PERF_NS_PER_SEC)};
+
+	ppoll(&p, 1, &ts, NULL);
+}
 
 static int homa_client_send(void *impl, int server, uint64_t id, uint32_t len,
 			    uint32_t resp_len)
@@ -204,6 +220,10 @@ static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, 
 	struct homa_client *h = impl;
 	int n = 0;
 
+	if (!h->poll && timeout_ns) {
+		wait_fd(h->fd, timeout_ns);
+		timeout_ns = 0;
+	}
 	while (n < MAX_PER_CALL) {
 		int rc =
 		    recv_one(h->s, &h->msg, &h->cur_us, n == 0 && (timeout_ns || h->poll),
@@ -254,6 +274,7 @@ int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *c
 	}
 	h->servers = cfg->servers;
 	h->poll = cfg->poll;
+	h->fd = homa_fd(h->s);
 	c->ops = &homa_client_ops;
 	c->impl = h;
 	return 0;
