@@ -51,6 +51,15 @@ max_queue_ms=$(((2 * QUEUE_KB * 1024 * 8) / (LINK_MBPS * 1000) + 1))
 resend_ticks=$((2 * max_queue_ms > 5 ? 2 * max_queue_ms : 5))
 timeout_ticks=$((20 * resend_ticks > 100 ? 20 * resend_ticks : 100))
 
+# Homa's unscheduled bytes and its cap on granted-but-unreceived bytes are
+# sized for 25 Gbit/s (40 KB, 400 KB): at 100 Mbit/s 400 KB in flight toward
+# one receiver is 33 ms of link and overflows a 256 KB switch queue. Scale
+# them with the link like rtt_bytes/max_incoming on a real cluster: 100
+# bytes per Mbit/s of unscheduled data (0.8 ms of link; 40 KB from 400 Mbit/s
+# up) and ten times that in flight. The caller's environment wins.
+unsched_bytes=${HOMA_UNSCHED_BYTES:-$((LINK_MBPS * 100 < 40000 ? (LINK_MBPS * 100 > 3000 ? LINK_MBPS * 100 : 3000) : 40000))}
+max_incoming=${HOMA_MAX_INCOMING:-$((unsched_bytes * 10))}
+
 name="hc$$"
 server_pids=()
 client_pids=()
@@ -82,7 +91,8 @@ in_host() {
 	# machine; a woken server or client that waits behind unrelated work
 	# measures the machine, not the protocol.
 	ip netns exec "$name-h$h" nice -n "$NICE" env HOMA_POLL_USECS=0 HOMA_LINK_MBPS="$LINK_MBPS" \
-		HOMA_RESEND_TICKS="$resend_ticks" HOMA_TIMEOUT_TICKS="$timeout_ticks" "$@"
+		HOMA_RESEND_TICKS="$resend_ticks" HOMA_TIMEOUT_TICKS="$timeout_ticks" \
+		HOMA_UNSCHED_BYTES="$unsched_bytes" HOMA_MAX_INCOMING="$max_incoming" "$@"
 }
 
 mkdir -p "$RUN_DIR"
@@ -92,7 +102,7 @@ if ! "$here/testbed.sh" up --name "$name" --hosts "$HOSTS" --link-mbps "$LINK_MB
 	log "cannot build the testbed (network namespaces unavailable?)"
 	exit 3
 fi
-log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue; Homa resend/timeout ticks $resend_ticks/$timeout_ticks"
+log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue; Homa resend/timeout ticks $resend_ticks/$timeout_ticks, unsched $unsched_bytes B, max incoming $max_incoming B"
 
 for ((i = 1; i <= HOSTS; i++)); do
 	in_host "$i" "$PERF" server --port "$PORT" --protocols "$PROTOCOLS" --no-poll \
