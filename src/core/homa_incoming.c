@@ -439,14 +439,15 @@ static void handle_rpc_unknown(struct in_ctx *c)
  * BUSY: the peer is alive but not sending. A sender waiting for our grants
  * also sends it as a probe (homa_timer.c): if we are receiving its message we
  * answer with a GRANT repeating the current grant (idempotent), which tells
- * it we are alive too; if we forgot the RPC, RPC_UNKNOWN lets it free it.
+ * it we are alive too. A BUSY for an RPC we do not know gets no answer (no
+ * reply to unsolicited packets beyond RESEND's); its sender times out.
  */
 static void handle_busy(struct in_ctx *c)
 {
 	struct homa_rpc *rpc = c->rpc;
 
 	if (rpc == NULL) {
-		reply_simple(c, HOMA_PKT_RPC_UNKNOWN);
+		c->e->stats.drop_unknown_rpc++;
 		return;
 	}
 	rpc->silent_ticks = 0;
