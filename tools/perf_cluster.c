@@ -805,44 +805,45 @@ static int write_plot(const char *out, const char *run, const struct cluster_opt
 	char path[PATH_MAX], cmd[PATH_MAX * 2 + 64];
 	FILE *f;
 	int col = 3, first = 1;
-	static const char *colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+	/* Homa red, TCP blue, on every plot. */
+	static const char *colors[] = {"#d62728", "#1f77b4"};
 
 	pathf(path, sizeof(path), "%s/%s.gp", out, run);
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(
-	    f,
-	    "# gnuplot %s.gp (from %s/) redraws %s.png from %s.data\n"
-	    "set terminal pngcairo size 900,520 font ',11'\n"
-	    "set output '%s.png'\n"
-	    "set title 'Slowdown, %s, %d hosts, %d Mbit/s, load %.0f%%, %d priority "
-	    "queue(s)'\n"
-	    "set logscale y\nset grid ytics mytics xtics\n"
-	    "set xlabel 'cumulative fraction of messages (tick: largest length in the "
-	    "bucket)'\n"
-	    "set ylabel 'slowdown (RTT / unloaded RTT)'\nset xrange [0:1]\n"
-	    "set key top left\nset xtics rotate by -45 font ',9' (",
-	    run, out, run, run, run, o->workload, o->hosts, o->link_mbps, o->load * 100,
-	    o->priorities);
+	fprintf(f,
+		"# gnuplot %s.gp (from %s/) redraws %s.png from %s.data\n"
+		"set terminal pngcairo size 900,520 font ',11'\n"
+		"set output '%s.png'\n"
+		"set title 'Slowdown, %s, %d hosts, %d Mbit/s, load %.0f%%, %d priority "
+		"queue(s)'\n"
+		"set logscale y\nset grid ytics mytics xtics\n"
+		"set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest "
+		"length of "
+		"each ~10%% bucket)'\n"
+		"set ylabel 'slowdown (RTT / unloaded RTT)'\nset xrange [0:1]\n"
+		"set key top left\nset xtics rotate by -45 font ',9' (",
+		run, out, run, run, run, o->workload, o->hosts, o->link_mbps,
+		o->load * 100, o->priorities);
 	for (int k = 0; k < nb; k++)
 		fprintf(f, "%s\"%u B\" %.4f", k ? ", " : "", b[k].max_length,
 			b[k].cum_fraction);
 	fprintf(f, ")\nplot ");
-	for (int p = 0, c = 0; p < np; p++, col += 5) {
+	for (int p = 0; p < np; p++) {
+		const char *color = colors[strcmp(pr[p].name, "homa") ? 1 : 0];
+
 		if (!pr[p].present)
-			continue;
+			continue; /* absent protocols have no columns in the .data */
 		fprintf(
 		    f,
 		    "%s'%s.data' using 2:%d with linespoints lw 2 pt 7 lc rgb '%s' dt 2 "
-		    "title '%s P50', \\\n"
-		    "     '%s.data' using 2:%d with linespoints lw 2 pt 5 lc rgb '%s' "
-		    "title "
-		    "'%s P99'",
-		    first ? "" : ", \\\n     ", run, col + 1, colors[c % 4], pr[p].name,
-		    run, col + 2, colors[c % 4], pr[p].name);
+		    "title '%s P50', \\\n     '%s.data' using 2:%d with linespoints lw 2 "
+		    "pt 5 lc rgb '%s' title '%s P99'",
+		    first ? "" : ", \\\n     ", run, col + 1, color, pr[p].name, run,
+		    col + 2, color, pr[p].name);
 		first = 0;
-		c++;
+		col += 5;
 	}
 	fprintf(f, "\n");
 	fclose(f);
