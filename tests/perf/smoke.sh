@@ -14,7 +14,7 @@ fail() {
 	exit 1
 }
 
-"$perf" server --port "$port" --protocols tcp,udp 2>/dev/null &
+"$perf" server --port "$port" 2>"$out.server" &
 server=$!
 # Wait (at most 5 s) until the server answers.
 i=0
@@ -43,6 +43,18 @@ grep -q 'P50' "$out" || fail "udp rtt output"
 "$perf" tput --server "127.0.0.1:$port" --protocol tcp --length 100000 --seconds 0.5 \
 	--quiet --json >"$out" || fail "tcp tput"
 grep -q '"gbps":' "$out" || fail "tcp tput output"
+
+# Homa, when this build has the runtime (the server then serves it too).
+if ! grep -q "without the Homa runtime" "$out.server"; then
+	"$perf" rtt --server "127.0.0.1:$port" --protocol homa --count 200 --seconds 5 \
+		--quiet --json >"$out" || fail "homa rtt"
+	grep -q '"count":200' "$out" || fail "homa rtt: not all 200 round trips"
+	"$perf" client --server "127.0.0.1:$port" --protocol homa --workload w3 \
+		--client-max 4 --seconds 0.5 --quiet --json >"$out" || fail "homa client"
+	# Failed RPCs are Homa's business (the runtime's tests); here: the tool ran.
+	grep -q '"rpcs":[1-9]' "$out" || fail "homa client: no RPCs"
+fi
+rm -f "$out.server"
 
 "$perf" client --protocol tcp >"$out" 2>&1 && fail "client without --server succeeded"
 "$perf" rtt --bogus >"$out" 2>&1

@@ -95,6 +95,8 @@ void perf_report_json(FILE *f, const struct perf_load_result *r, int buckets)
 	pct_json(f, &p);
 	if (buckets)
 		buckets_json(f, r);
+	if (r->errors)
+		fprintf(f, ",\"first_error\":\"%s\"", strerror(r->first_rpc_error));
 }
 
 const char *perf_report_failure(const struct perf_load_result *r)
