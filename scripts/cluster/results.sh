@@ -51,6 +51,11 @@ done
 if [ "$skip" = 0 ]; then
 	"$here/check_testbed.sh" --link-mbps "$mbps" --priorities 8 \
 		>"$out/testbed-check.log" 2>&1 || true
+	gbps=$(awk -v l="$load" -v m="$mbps" 'BEGIN{printf "%.6f", l * m / 1000}')
+	for w in w3 w4; do
+		"$here/loopback_control.sh" --perf "$perf" --hosts "$hosts" --workload "$w" \
+			--gbps "$gbps" --seconds 10 >"$out/loopback-control-$w.log" 2>&1 || true
+	done
 	for w in w3 w4; do
 		for k in 1 8; do
 			echo "== $w, $k priority queue(s)" >&2
@@ -98,6 +103,18 @@ if os.path.exists(chk):
     w("## Testbed check (`check_testbed.sh`)\n")
     w("```")
     w("".join(l for l in open(chk) if l.startswith(("==", "tcp-", "udp-", "   low"))).rstrip())
+    w("```\n")
+ctl = [os.path.join(out, f"loopback-control-{x}.log") for x in ("w3", "w4")]
+if any(os.path.exists(c) for c in ctl):
+    w("## Control: the same processes without the emulated network\n")
+    w("`scripts/cluster/loopback_control.sh`: the same servers and open-loop clients, "
+      "same per-client load and options, all in one namespace over loopback (no shaping, "
+      "no switch, no queue). Latency here is the hosts' own.\n")
+    w("```")
+    for c in ctl:
+        if os.path.exists(c):
+            w(os.path.basename(c) + ":")
+            w(open(c).read().rstrip())
     w("```\n")
 w("## Results\n")
 summary = []
