@@ -29,8 +29,8 @@ done
 	--seconds 0.5 --quiet --json >"$out" || fail "closed-loop client"
 grep -q '"rpcs":[1-9]' "$out" || fail "closed-loop client: no RPCs in JSON"
 
-"$perf" client --server "127.0.0.1:$port,127.0.0.1:$port" --protocol tcp --workload w4 \
-	--gbps 0.2 --seconds 0.5 --tcp-conns 2 --quiet --samples "$out.samples" \
+"$perf" client --server "127.0.0.1:$port,127.0.0.1:$port" --protocol tcp --workload w3 \
+	--gbps 0.05 --seconds 1 --tcp-conns 2 --quiet --samples "$out.samples" \
 	>"$out" || fail "open-loop client"
 grep -q 'P99.9' "$out" || fail "open-loop client: no percentile table"
 [ -s "$out.samples" ] || fail "open-loop client: empty --samples file"
