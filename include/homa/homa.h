@@ -395,6 +395,7 @@ struct homa_rt_stats {
 	uint64_t bg_wakeups;	 /* background thread wake-ups */
 	uint64_t sleeps;	 /* homa_recv waits that went to sleep */
 	uint64_t rx_truncated;	 /* datagrams over 64 KiB, dropped */
+	uint64_t bg_covers;	 /* bg thread read for a descheduled spinner */
 };
 
 /*

@@ -367,6 +367,23 @@ static void bg_socket_event(struct homa_rt *rt, uint64_t serial, uint32_t events
 
 /* Takes back sockets whose receivers have gone; returns 1 if some remain disarmed. */
 /*
+ * A spinning receiver that made no turn since our last look (HOMA_RT_IDLE_NS
+ * ago) is descheduled: on a crowded machine the scheduler starves a busy
+ * spinner in favour of threads that sleep, such as this one. Read its
+ * socket meanwhile, so that the peer sees no silence (and no timeout).
+ */
+static void cover_stalled_spinner(struct homa_rt *rt, struct homa_socket *s, int waiters)
+{
+	uint64_t beat = atomic_load(&s->spin_beat);
+
+	if (waiters > s->sleepers && beat == s->bg_seen_beat) {
+		rt->stats.bg_covers++;
+		homa_rt_rx_drain(rt, s, 8);
+	}
+	s->bg_seen_beat = beat;
+}
+
+/*
  * Takes back sockets whose receivers have gone. Returns 1 if a later look is
  * needed: a receiver left less than HOMA_RT_IDLE_NS ago, or one is spinning
  * (it may leave any moment). Receivers that are all asleep need no looks:
@@ -385,6 +402,7 @@ static int bg_rearm_idle(struct homa_rt *rt, uint64_t now)
 		if (waiters > 0 && waiters == s->sleepers)
 			continue;
 		if (receiver_active(s, now)) {
+			cover_stalled_spinner(rt, s, waiters);
 			pending = 1;
 			continue;
 		}

@@ -41,6 +41,8 @@ struct homa_socket {
 	int fd_exported;		/* lock: homa_fd() was called; keep ready_efd */
 	int errq_pending;		/* lock: ICMP error queue to read at unlock */
 	atomic_int waiters;		/* threads inside homa_recv's wait loop */
+	atomic_uint_fast64_t spin_beat; /* bumped on every turn of a spinning receiver */
+	uint64_t bg_seen_beat;		/* lock: spin_beat at the bg thread's last look */
 	int sleepers;			/* lock: of which sleeping in epoll_wait */
 	atomic_uint_fast64_t ready_gen; /* bumped by the ready callback */
 	atomic_uint_fast64_t last_wait_ns; /* when a receiver last left its loop */

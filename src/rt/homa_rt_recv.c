@@ -180,6 +180,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 			r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
 			break;
 		}
+		atomic_fetch_add_explicit(&s->spin_beat, 1, memory_order_relaxed);
 		r = poll_once(rt, s, id, msg, gen != seen || due);
 		seen = gen;
 		if (r != -EAGAIN)
