@@ -991,6 +991,41 @@ static void test_flood__socket_cap_flood_does_not_evict_honest_peer(void **state
 	fix_done(&f);
 }
 
+/*
+ * Attackers from as many addresses as the peer table holds keep every peer
+ * busy with a half request each; a new honest peer must still get in (a
+ * busy peer's unfinished request can be reclaimed like any other).
+ */
+static void test_flood__peer_table_full_of_attackers_others_served(void **state)
+{
+	struct homa_settings st;
+	struct fix f;
+	int h;
+
+	(void)state;
+	homa_settings_default(&st);
+	st.max_peers = 4;
+	fix_init_with(&f, &st, 7, 64);
+	for (h = 2; h < 7; h++) {
+		uint8_t buf[2048];
+		size_t n = hpb_build_data(buf, sizeof(buf), APORT, SERVER_PORT, 7000,
+					  5000, 0, 1000);
+
+		inject(&f, h, 1, buf, n);
+	}
+	htn_run_for(f.net, 10 * US);
+	print_message("peer table: %zu peers, %zu RPCs, %llu refused for memory\n",
+		      homa_engine_num_peers(f.net->hosts[1].engine),
+		      homa_engine_num_rpcs(f.net->hosts[1].engine),
+		      (unsigned long long)srv_stats(&f)->drop_no_memory);
+	assert_true(homa_engine_num_peers(f.net->hosts[1].engine) <= 4);
+	/* The half requests time out after 100 ms: being served within 20 ms
+	 * means the honest peer did not merely wait for that. */
+	by_start(&f, 60000, 30000);
+	by_finish(&f, 10, 20 * MS);
+	fix_done(&f);
+}
+
 static void test_flood__large_partial_messages_do_not_starve_others(void **state)
 {
 	struct fix f;
@@ -1092,6 +1127,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_flood__incomplete_messages_oldest_reclaimed_first),
     cmocka_unit_test(test_flood__many_peers_meet_the_socket_cap_others_served),
     cmocka_unit_test(test_flood__socket_cap_flood_does_not_evict_honest_peer),
+    cmocka_unit_test(test_flood__peer_table_full_of_attackers_others_served),
     cmocka_unit_test(test_flood__large_partial_messages_do_not_starve_others),
     cmocka_unit_test(test_random__client_ports_and_id_bases_depend_on_seed),
 };
