@@ -103,7 +103,8 @@ static int start_server(struct demo *d, enum perf_proto p, struct perf_opts *o, 
 	char addr[32];
 
 	if (p == PERF_HOMA && !perf_homa_available()) {
-		snprintf(err, errlen, "this homa-perf was built without the Homa runtime");
+		snprintf(err, errlen,
+			 "this homa-perf was built without the Homa runtime");
 		return -1;
 	}
 	if (perf_spawn_server(&d->child, d->self, perf_proto_name(p), d->port, o->poll,
