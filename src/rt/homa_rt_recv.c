@@ -161,7 +161,7 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
  */
 #define HOMA_RT_POLL_STEP_NS 5000
 /* Empty polling after which each further turn yields the CPU. */
-#define HOMA_RT_YIELD_AFTER_NS 50000
+#define HOMA_RT_YIELD_AFTER_NS 2000
 
 static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		     struct homa_msg *msg)
