@@ -45,23 +45,27 @@ static void exec_server(const struct spawn *sp, int port, int wfd)
 	_exit(127);
 }
 
-/* Waits for the ready byte; 0 when the server serves, -1 when it died. */
+/*
+ * Waits for the ready byte: 0 when the server serves, -1 when it exited
+ * (e.g. its port was taken: try another), -2 when it neither served nor
+ * exited in time (another port would not help).
+ */
 static int wait_ready(int rfd)
 {
 	struct pollfd p = {.fd = rfd, .events = POLLIN};
 	char b;
 
 	if (poll(&p, 1, READY_WAIT_MS) != 1)
-		return -1;
+		return -2;
 	return read(rfd, &b, 1) == 1 ? 0 : -1;
 }
 
 static int try_port(struct perf_child *c, const struct spawn *sp, int port)
 {
-	int fds[2];
+	int fds[2], rc;
 
 	if (pipe(fds) != 0)
-		return -1;
+		return -2;
 	c->pid = fork();
 	if (c->pid == 0) {
 		close(fds[0]);
@@ -69,14 +73,11 @@ static int try_port(struct perf_child *c, const struct spawn *sp, int port)
 	}
 	close(fds[1]);
 	c->port = port;
-	if (c->pid < 0 || wait_ready(fds[0]) != 0) {
-		close(fds[0]);
-		if (c->pid > 0)
-			perf_stop_server(c);
-		return -1;
-	}
+	rc = c->pid < 0 ? -2 : wait_ready(fds[0]);
 	close(fds[0]);
-	return 0;
+	if (rc != 0 && c->pid > 0)
+		perf_stop_server(c);
+	return rc;
 }
 
 int perf_spawn_server(struct perf_child *c, const char *self, const char *protos,
@@ -84,9 +85,14 @@ int perf_spawn_server(struct perf_child *c, const char *self, const char *protos
 {
 	struct spawn sp = {.self = self, .protos = protos, .poll = poll, .cpu = cpu};
 
-	for (int i = 0; i < PORT_TRIES; i++)
-		if (try_port(c, &sp, first_port + 2 * i) == 0)
+	for (int i = 0; i < PORT_TRIES; i++) {
+		int rc = try_port(c, &sp, first_port + 2 * i);
+
+		if (rc == 0)
 			return 0;
+		if (rc == -2)
+			break;
+	}
 	c->pid = -1;
 	return -1;
 }
