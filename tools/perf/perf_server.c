@@ -154,6 +154,11 @@ int perf_server_main(const struct perf_opts *o)
 	if (o->threads * PERF_NPROTO > MAX_WORKERS)
 		return 2;
 	perf_opts_apply_env(o);
+	if (o->poll && o->threads > sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(stderr,
+			"homa-perf server: warning: %d busy-polling threads on %ld CPUs "
+			"starve each other; use fewer threads or --no-poll\n",
+			o->threads, sysconf(_SC_NPROCESSORS_ONLN));
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
