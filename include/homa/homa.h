@@ -37,7 +37,9 @@
  * thread sending a message runs the protocol and the sendmsg() system calls
  * itself. A thread waiting in homa_recv() reads the socket's packets itself:
  * it busy-polls for up to poll_usecs (default 100, env HOMA_POLL_USECS, 0 =
- * never spin), then sleeps in the kernel until packets or a wake-up arrive.
+ * never spin; after 2 us without news it yields the CPU between polls, so
+ * spinners that share a core take turns), then sleeps in the kernel until
+ * packets or a wake-up arrive.
  * A background thread runs timers (retransmission, timeouts, acks) and the
  * pacer, and reads packets for sockets that no application thread is
  * waiting on, so grants and acks keep flowing while the application is busy
