@@ -375,7 +375,9 @@ int homa_info(struct homa_socket *s, struct homa_sock_info *info,
 	      struct homa_rpc_info *rpcs, size_t max, size_t *count);
 
 /* Last error text on this socket (a sentence), "" if none. The text is a
- * copy private to the calling thread, valid until its next homa_error_msg(). */
+ * copy private to the calling thread, valid until its next homa_error_msg().
+ * The routine outcomes of polling (-EAGAIN, and -ETIMEDOUT with msg.id 0
+ * from homa_recv) leave it unchanged. */
 const char *homa_error_msg(const struct homa_socket *s);
 
 /* Generic text for a (negative or positive) errno returned by libhoma. */

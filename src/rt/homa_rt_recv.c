@@ -188,8 +188,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		now = homa_rt_now();
 		if (now >= deadline) {
 			msg->id = 0;
-			r = homa_rt_set_err(s, -ETIMEDOUT,
-					    "homa_recv: receive timeout passed");
+			r = -ETIMEDOUT; /* routine for pollers: no text */
 			break;
 		}
 		spent +=
@@ -252,9 +251,11 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (r != -EAGAIN)
 		return r;
 	if ((flags & HOMA_RECV_NONBLOCK) || atomic_load(&s->nonblock)) {
+		/* A non-blocking poller is a receiver too: the background thread
+		 * leaves its packets to it for HOMA_RT_IDLE_NS. -EAGAIN is
+		 * routine here, so no error text is formatted. */
 		r = poll_once(rt, s, id, msg, 0);
-		if (r == -EAGAIN)
-			homa_rt_set_err(s, r, "homa_recv: nothing ready (non-blocking)");
+		atomic_store(&s->last_wait_ns, homa_rt_now());
 		return r;
 	}
 	return wait_loop(rt, s, id, msg);
