@@ -98,6 +98,8 @@ void perf_homa_print_stats(FILE *f, uint64_t rpcs)
 	stat_line(f, "rt.rx_gro_packets", rt.rx_gro_packets, rpcs);
 	stat_line(f, "rt.bg_wakeups", rt.bg_wakeups, rpcs);
 	stat_line(f, "rt.sleeps", rt.sleeps, rpcs);
+	stat_line(f, "rt.rx_truncated", rt.rx_truncated, rpcs);
+	stat_line(f, "rt.bg_covers", rt.bg_covers, rpcs);
 }
 
 /* Creates the process's engine once, with the polling policy of this run. */
