@@ -415,6 +415,7 @@ static void restart_request(struct homa_rpc *rpc, uint64_t now)
 	struct homa_msgout *m = &rpc->out;
 
 	rpc->sock->e->stats.rpc_restarts++;
+	rpc->restarts++;
 	homa_pacer_remove(rpc->sock->e, rpc);
 	m->granted = m->unscheduled;
 	m->next_xmit = 0;
@@ -590,5 +591,8 @@ void homa_incoming_dispatch(struct homa_engine *e, const struct homa_addr *src,
 		e->stats.drop_wrong_peer++;
 		return;
 	}
+	/* Signs that the peer is up and knows our RPCs (not RPC_UNKNOWN). */
+	if (c.rpc != NULL && type != HOMA_PKT_RPC_UNKNOWN)
+		c.rpc->peer->heard_tick = e->tick_count;
 	handlers[type - HOMA_PKT_TYPE_MIN](&c);
 }

@@ -102,6 +102,9 @@ struct homa_peer {
 	uint64_t ack_tick;	   /* tick count when the oldest cached ack was pushed */
 	struct homa_link ack_link; /* engine list of peers holding acks */
 	uint64_t need_ack_tick;	   /* tick count + 1 of our last NEED_ACK to it */
+	uint64_t heard_tick;	   /* tick count when a packet of one of its RPCs came */
+	uint64_t resend_tick;	   /* tick count + 1 of resend_count */
+	uint32_t resend_count;	   /* RPCs that sent RESEND/BUSY probes to it this tick */
 	struct homa_link tombs;
 	uint32_t num_tombs;
 };
@@ -161,6 +164,8 @@ struct homa_rpc {
 	int error; /* positive errno once failed */
 	uint64_t cookie;
 	uint32_t silent_ticks;
+	int resend_pending;	 /* a RESEND was due but the peer's budget was spent */
+	uint32_t restarts;	 /* client: times RPC_UNKNOWN restarted the request */
 	uint32_t ack_wait_ticks; /* server: ticks since the response was all sent */
 	uint32_t need_ack_due;	 /* server: ack_wait_ticks at which NEED_ACK is due */
 	struct homa_msgout out;

@@ -29,6 +29,14 @@
  *     The reference never times it out, so a dead client pins it forever.
  *   - RPCs stalled for receive buffers time out too (fix 12.8; see
  *     homa_incoming.c).
+ *   - Probes are rate-limited per peer: at most RESENDS_PER_PEER_TICK RPCs
+ *     send RESEND/BUSY to one peer per tick; the others stay due and go on
+ *     later ticks. With thousands of RPCs queued at a slow server the
+ *     reference sends one RESEND (and gets one BUSY) per RPC every
+ *     resend_interval, which eats the CPU that should serve them. A client
+ *     RPC waiting for its response does not time out while its server is
+ *     heard from (any packet of any RPC within resend_interval ticks); its
+ *     rate-limited probes still find out if the server forgot it.
  *   - When no RPC is alive the tick stops: homa_engine_next_timeout() then
  *     reports only tombstone expiry and the pacer, so an idle simulated host
  *     costs no events. The size-mix recomputation runs on the first tick
@@ -102,6 +110,39 @@ static int our_turn(const struct homa_rpc *rpc)
 	       m->next_xmit < (uint32_t)m->length;
 }
 
+/* RPCs per peer per tick that may send RESEND or BUSY probes. */
+#define RESENDS_PER_PEER_TICK 8
+
+/* Takes one unit of peer's probe budget for this tick; 0 if it is spent. */
+static int resend_budget(struct homa_engine *e, struct homa_peer *peer)
+{
+	if (peer->resend_tick != e->tick_count + 1) {
+		peer->resend_tick = e->tick_count + 1;
+		peer->resend_count = 0;
+	}
+	if (peer->resend_count >= RESENDS_PER_PEER_TICK)
+		return 0;
+	peer->resend_count++;
+	return 1;
+}
+
+/* Restarts after which a live server is presumed to refuse the request. */
+#define MAX_RESTARTS_WHILE_ALIVE 3
+
+/*
+ * A client waiting for its response from a peer that we heard from lately
+ * (BUSY, DATA, GRANT, ... for any RPC) is queued behind other work there, not
+ * lost: its own probes (rate-limited) find out if the server forgot it. A
+ * request the live server keeps forgetting (restarted over and over, e.g.
+ * dropped as a tombstone) times out as usual.
+ */
+static int peer_alive(const struct homa_engine *e, const struct homa_rpc *rpc)
+{
+	return homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING &&
+	       rpc->restarts < MAX_RESTARTS_WHILE_ALIVE &&
+	       e->tick_count - rpc->peer->heard_tick < e->s.resend_interval;
+}
+
 static void timer_rpc(struct homa_rpc *rpc, uint64_t now)
 {
 	struct homa_engine *e = rpc->sock->e;
@@ -122,12 +163,17 @@ static void timer_rpc(struct homa_rpc *rpc, uint64_t now)
 		rpc->silent_ticks = 0;
 		return;
 	}
-	if (rpc->silent_ticks >= s->timeout_ticks) {
+	if (rpc->silent_ticks >= s->timeout_ticks && !peer_alive(e, rpc)) {
 		timeout(rpc, now);
 		return;
 	}
-	if (rpc->silent_ticks < s->resend_ticks || (rpc->flags & RPC_BUF_STALL) ||
+	if (rpc->silent_ticks < s->resend_ticks || (rpc->flags & RPC_BUF_STALL))
+		return;
+	if (!rpc->resend_pending &&
 	    (rpc->silent_ticks - s->resend_ticks) % s->resend_interval != 0)
+		return;
+	rpc->resend_pending = !resend_budget(e, rpc->peer);
+	if (rpc->resend_pending)
 		return;
 	if (!homa_rpc_is_client(rpc) && rpc->state == HOMA_RPC_OUTGOING)
 		homa_outgoing_simple(rpc, HOMA_PKT_BUSY); /* probe: see handle_busy */

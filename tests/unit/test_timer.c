@@ -326,6 +326,60 @@ test_timer__server_probe_unanswered_by_forgetful_client_times_out(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+struct per_ms {
+	uint64_t resends[400];
+};
+
+static enum htn_verdict per_ms_hook(void *ctx, struct htn *net, int from, int to,
+				    const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct per_ms *p = ctx;
+
+	(void)to, (void)delay_ns;
+	if (from == 0 && pkt->common.type == HOMA_PKT_RESEND && net->now / MS < 400)
+		p->resends[net->now / MS]++;
+	return HTN_PASS;
+}
+
+static void test_timer__probes_to_a_slow_server_are_rate_limited(void **state)
+{
+	static struct per_ms p;
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64);
+	struct htn_sock *s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	uint64_t total = 0, worst = 0;
+	int i, done = 0;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	net->hook = per_ms_hook;
+	net->hook_ctx = &p;
+	for (i = 0; i < 200; i++)
+		send_req(net, c, 100);
+	/* The server application is busy for 300 ms: 200 requests wait. */
+	htn_run_for(net, 300 * MS);
+	for (i = 0; i < 300; i++) {
+		total += p.resends[i];
+		worst = p.resends[i] > worst ? p.resends[i] : worst;
+	}
+	assert_true(worst <= 8);
+	assert_true(total > 100); /* every RPC is still probed now and then */
+	assert_int_equal(homa_engine_stats(net->hosts[0].engine)->client_rpc_timeouts, 0);
+	while (htn_recv(net, s, 0, &m, NULL, 0) == 0) {
+		uint8_t b = 1;
+		struct homa_iov iov = {&b, 1};
+
+		assert_int_equal(
+		    homa_sock_reply(s->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	}
+	htn_run_for(net, 10 * MS);
+	while (htn_recv(net, c, 0, &m, NULL, 0) == 0)
+		done += m.error == 0;
+	assert_int_equal(done, 200);
+	assert_int_equal(htn_free(net), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timer__resends_spaced_by_interval_then_etimedout),
     cmocka_unit_test(test_timer__busy_server_keeps_client_alive),
@@ -334,6 +388,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_timer__rpcs_waiting_only_for_the_app_need_no_ticks),
     cmocka_unit_test(test_timer__unreachable_client_drops_unread_request),
     cmocka_unit_test(test_timer__server_starved_of_grants_stays_while_client_lives),
+    cmocka_unit_test(test_timer__probes_to_a_slow_server_are_rate_limited),
     cmocka_unit_test(test_timer__server_probe_unanswered_by_forgetful_client_times_out),
 };
 
