@@ -135,9 +135,11 @@ struct homa_settings {
 	 */
 	uint32_t max_server_rpcs_per_peer; /* 1024 */
 	uint32_t max_rpcs_per_socket;  /* 65536 */
-	uint32_t max_peers;            /* 65536 (new): idle peers are reclaimed past this;
-					  a send that needs a new peer when all are busy
-					  fails with -ENOMEM, a request is dropped */
+	uint32_t max_peers;            /* 65536 (new): past this an idle peer is reclaimed,
+					  else the oldest whose only state is unfinished
+					  incoming requests (they are ended); if none, a
+					  send needing a new peer fails with -ENOMEM and a
+					  request is dropped */
 };
 
 /* Fills *s with the documented defaults. */

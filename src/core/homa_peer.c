@@ -116,6 +116,80 @@ static int reclaim_one(struct homa_engine *e)
 	return 0;
 }
 
+/* Peers weighed per attempt to evict a busy one. */
+#define EVICT_CANDIDATES 8
+
+/*
+ * 1 if every RPC of p is a server RPC still receiving its request: ending
+ * them loses nothing that ran (at-most-once is untouched) and p holds no
+ * tombstones or client RPCs.
+ */
+static int evictable(struct homa_engine *e, const struct homa_peer *p)
+{
+	struct homa_link *sl, *l;
+
+	if (p->num_tombs != 0 || p->refs != p->num_server_rpcs)
+		return 0;
+	for (sl = e->socks.next; sl != &e->socks; sl = sl->next) {
+		struct homa_sock *s = homa_container_of(sl, struct homa_sock, link);
+
+		for (l = s->rpcs.next; l != &s->rpcs; l = l->next) {
+			struct homa_rpc *rpc =
+			    homa_container_of(l, struct homa_rpc, sock_link);
+
+			if (rpc->peer == p &&
+			    (rpc->state != HOMA_RPC_INCOMING || (rpc->flags & RPC_READY)))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static void evict(struct homa_engine *e, struct homa_peer *p)
+{
+	struct homa_link *sl, *l;
+
+	for (sl = e->socks.next; sl != &e->socks; sl = sl->next) {
+		struct homa_sock *s = homa_container_of(sl, struct homa_sock, link);
+
+		for (l = s->rpcs.next; l != &s->rpcs;) {
+			struct homa_rpc *rpc =
+			    homa_container_of(l, struct homa_rpc, sock_link);
+
+			l = l->next;
+			if (rpc->peer == p) {
+				e->stats.rpcs_reclaimed_limit++;
+				homa_rpc_end(rpc, e->now);
+			}
+		}
+	}
+	peer_free(e, p, 1);
+}
+
+/*
+ * The table is full of busy peers: like the RPC limits (homa_core.h), evict
+ * the oldest peer whose only state is unfinished incoming requests, so hosts
+ * that open requests and go silent cannot lock new peers out.
+ */
+static int reclaim_busy(struct homa_engine *e)
+{
+	struct homa_link *l;
+	int tried = 0;
+
+	for (l = e->peers.next; l != &e->peers && tried < EVICT_CANDIDATES; l = l->next) {
+		struct homa_peer *p = homa_container_of(l, struct homa_peer, link);
+
+		if (p->num_tombs != 0 || p->refs != p->num_server_rpcs)
+			continue;
+		tried++;
+		if (evictable(e, p)) {
+			evict(e, p);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void peer_default_cutoffs(struct homa_peer *p)
 {
 	/* Until the receiver tells us, all unscheduled data goes at one level
@@ -130,7 +204,7 @@ static struct homa_peer *peer_create(struct homa_engine *e, const struct homa_ad
 	struct homa_peer *p;
 	size_t b;
 
-	if (e->num_peers >= e->s.max_peers && !reclaim_one(e))
+	if (e->num_peers >= e->s.max_peers && !reclaim_one(e) && !reclaim_busy(e))
 		return NULL;
 	if (e->num_peers >= e->peer_nbuckets)
 		peer_table_grow(e);

@@ -532,6 +532,38 @@ static void test_limits__per_peer_cap_drops_when_all_are_with_the_app(void **sta
 	assert_int_equal(htn_free(net), 0);
 }
 
+static void test_limits__full_peer_table_evicts_peer_with_only_half_requests(void **state)
+{
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *s;
+	struct homa_rpc_info ri[4];
+	size_t count;
+
+	(void)state;
+	homa_settings_default(&st);
+	st.max_peers = 2;
+	net = htn_new(4, &st, 1000, 0);
+	net->hosts[0].dead = 1;
+	net->hosts[2].dead = 1;
+	net->hosts[3].dead = 1;
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	inject_from(net, 2, 1000, 2000,
+		    1000); /* two silent half requests fill the table */
+	inject_from(net, 3, 2000, 2000, 1000);
+	htn_run_for(net, 100000);
+	inject_from(net, 0, 3000, 100, 100); /* a whole request from a third host */
+	htn_run_for(net, 100000);
+	assert_true(homa_sock_readable(s->sock));
+	homa_sock_get_info(s->sock, NULL, ri, 4, &count);
+	assert_int_equal(count, 2);
+	assert_int_equal(ri[0].id, 2001);
+	assert_int_equal(ri[1].id, 3001);
+	assert_int_equal(stats(net, 1)->rpcs_reclaimed_limit, 1);
+	assert_int_equal(homa_engine_num_peers(net->hosts[1].engine), 2);
+	assert_int_equal(htn_free(net), 0);
+}
+
 static void test_limits__busy_peers_not_evicted_idle_ones_are(void **state)
 {
 	struct homa_settings st;
@@ -745,6 +777,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limits__socket_cap_reclaims_from_heaviest_peer),
     cmocka_unit_test(test_stats__alloc_failure_in_api_call_counted_at_once),
     cmocka_unit_test(test_limits__busy_peers_not_evicted_idle_ones_are),
+    cmocka_unit_test(test_limits__full_peer_table_evicts_peer_with_only_half_requests),
     cmocka_unit_test(test_hostile__random_packets_leave_no_state),
     cmocka_unit_test(test_alloc__every_failure_point_leaks_nothing),
 };
