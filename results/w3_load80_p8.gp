@@ -4,7 +4,7 @@ set output 'w3_load80_p8.png'
 set title 'Slowdown, w3, 4 hosts, 100 Mbit/s, load 80%, 8 priority queue(s)'
 set logscale y
 set grid ytics mytics xtics
-set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest length of each ~10% bucket)'
+set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest length of each 10% bucket)'
 set ylabel 'slowdown (RTT / unloaded RTT)'
 set xrange [0:1]
 set key top left

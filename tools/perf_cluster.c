@@ -821,7 +821,7 @@ static int write_plot(const char *out, const char *run, const struct cluster_opt
 		"set logscale y\nset grid ytics mytics xtics\n"
 		"set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest "
 		"length of "
-		"each ~10%% bucket)'\n"
+		"each 10%% bucket)'\n"
 		"set ylabel 'slowdown (RTT / unloaded RTT)'\nset xrange [0:1]\n"
 		"set key top left\nset xtics rotate by -45 font ',9' (",
 		run, out, run, run, run, o->workload, o->hosts, o->link_mbps,

@@ -6,7 +6,7 @@
 #   sudo scripts/cluster/results.sh [--perf PATH] [--link-mbps M] [--seconds S]
 #        [--hosts N] [--load F] [--out DIR] [--doc FILE] [--skip-runs]
 #
-# Defaults: build/tools/homa-perf, 100 Mbit/s, 30 s per protocol, 4 hosts,
+# Defaults: build/tools/homa-perf, 100 Mbit/s, 20 s per protocol, 4 hosts,
 # load 0.8, results/, docs/results.md. --skip-runs only re-renders the page
 # from the JSON already in DIR. Takes about 10 minutes.
 set -euo pipefail
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 perf="$root/build/tools/homa-perf"
 mbps=100
-seconds=30
+seconds=20
 hosts=4
 load=0.8
 out="$root/results"
@@ -72,6 +72,14 @@ import json, os, sys
 out, doc, root, mbps, seconds, hosts, load = sys.argv[1:8]
 runs = sys.argv[8:]
 rel = os.path.relpath(out, os.path.dirname(doc))
+# The page shows the parameters the runs were made with, not this call's.
+for run in runs:
+    path = os.path.join(out, run + ".json")
+    if os.path.exists(path):
+        r0 = json.load(open(path))
+        mbps, seconds, hosts = r0["link_mbps"], f"{r0['seconds']:g}", r0["hosts"]
+        load = f"{r0['load']:g}"
+        break
 L = []
 w = L.append
 w("# Tail latency under load on an emulated cluster\n")
