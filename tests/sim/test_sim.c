@@ -646,7 +646,9 @@ static void test_filter__lost_grants_recovered(void **state)
 	assert_int_equal(homa_sim_run_to_completion(sim, 1000 * MS), 0);
 	assert_int_equal(homa_sim_rpc(sim, (uint64_t)k)->state, HOMA_SIM_RPC_DONE);
 	assert_true(dropped > 0);
-	assert_true(homa_sim_results(sim)->stats.tx_resend > 0);
+	/* Grants resumed after the drop window (via a RESEND, a BUSY probe or
+	 * a timer-driven grant: the mechanism is the engine's choice). */
+	assert_true(homa_sim_results(sim)->stats.tx_grant > dropped);
 	finish_clean(sim);
 	homa_sim_free(sim);
 }
