@@ -86,13 +86,16 @@ in_host() {
 	shift
 	# HOMA_POLL_USECS=0: N processes share two cores, so they must block
 	# rather than spin. HOMA_LINK_MBPS: Homa's pacer must know the NIC's
-	# rate, as it would on a real host.
+	# rate, as it would on a real host. HOMA_MTU: the runtime otherwise
+	# takes loopback's MTU (65536) and sends ~64 KB datagrams that IP
+	# fragments on the 1500-byte veths, where losing one fragment loses all.
 	# NICE: the testbed shares two cores with whatever else runs on the
 	# machine; a woken server or client that waits behind unrelated work
 	# measures the machine, not the protocol.
 	ip netns exec "$name-h$h" nice -n "$NICE" env HOMA_POLL_USECS=0 HOMA_LINK_MBPS="$LINK_MBPS" \
 		HOMA_RESEND_TICKS="$resend_ticks" HOMA_TIMEOUT_TICKS="$timeout_ticks" \
-		HOMA_UNSCHED_BYTES="$unsched_bytes" HOMA_MAX_INCOMING="$max_incoming" "$@"
+		HOMA_UNSCHED_BYTES="$unsched_bytes" HOMA_MAX_INCOMING="$max_incoming" \
+		HOMA_MTU=1500 "$@"
 }
 
 mkdir -p "$RUN_DIR"
