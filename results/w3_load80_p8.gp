@@ -8,7 +8,7 @@ set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest length of ea
 set ylabel 'slowdown (RTT / unloaded RTT)'
 set xrange [0:1]
 set key top left
-set xtics rotate by -45 font ',9' ("36 B" 0.1094, "77 B" 0.2218, "110 B" 0.3204, "158 B" 0.4072, "268 B" 0.5248, "313 B" 0.6024, "402 B" 0.7073, "573 B" 0.8031, "1755 B" 0.9023, "1000000 B" 1.0000)
+set xtics rotate by -45 font ',9' ("36 B" 0.1098, "77 B" 0.2225, "110 B" 0.3212, "158 B" 0.4083, "256 B" 0.5002, "313 B" 0.6041, "402 B" 0.7091, "573 B" 0.8049, "1676 B" 0.9017, "1000000 B" 1.0000)
 plot 'w3_load80_p8.data' using 2:4 with linespoints lw 2 pt 7 lc rgb '#d62728' dt 2 title 'homa P50', \
      'w3_load80_p8.data' using 2:5 with linespoints lw 2 pt 5 lc rgb '#d62728' title 'homa P99', \
      'w3_load80_p8.data' using 2:9 with linespoints lw 2 pt 7 lc rgb '#1f77b4' dt 2 title 'tcp P50', \

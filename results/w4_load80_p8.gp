@@ -8,7 +8,7 @@ set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest length of ea
 set ylabel 'slowdown (RTT / unloaded RTT)'
 set xrange [0:1]
 set key top left
-set xtics rotate by -45 font ',9' ("315 B" 0.1089, "365 B" 0.2010, "502 B" 0.3187, "549 B" 0.4005, "615 B" 0.5019, "774 B" 0.6025, "1664 B" 0.7025, "45913 B" 0.8005, "93306 B" 0.9016, "1000000 B" 1.0000)
+set xtics rotate by -45 font ',9' ("315 B" 0.1048, "371 B" 0.2009, "502 B" 0.3074, "561 B" 0.4062, "646 B" 0.5038, "885 B" 0.6019, "5210 B" 0.7015, "48609 B" 0.8005, "109826 B" 0.9025, "1000000 B" 1.0000)
 plot 'w4_load80_p8.data' using 2:4 with linespoints lw 2 pt 7 lc rgb '#d62728' dt 2 title 'homa P50', \
      'w4_load80_p8.data' using 2:5 with linespoints lw 2 pt 5 lc rgb '#d62728' title 'homa P99', \
      'w4_load80_p8.data' using 2:9 with linespoints lw 2 pt 7 lc rgb '#1f77b4' dt 2 title 'tcp P50', \
