@@ -281,7 +281,10 @@ int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *c
 	}
 	h->servers = cfg->servers;
 	h->poll = cfg->poll;
-	h->fd = homa_fd(h->s);
+	/* Exporting the fd costs two system calls per message (the runtime keeps
+	 * it readable exactly while a message waits): only a sleeping client
+	 * needs it. */
+	h->fd = h->poll ? -1 : homa_fd(h->s);
 	c->ops = &homa_client_ops;
 	c->impl = h;
 	return 0;
@@ -387,7 +390,7 @@ int perf_homa_listen(struct perf_listener *l, int port, int poll, char *err,
 		return -1;
 	}
 	l->name = "homa";
-	l->fd = homa_fd(s);
+	l->fd = -1; /* endpoints wait inside homa_recv; no exported fd (see client) */
 	l->impl = s;
 	l->endpoint = homa_endpoint;
 	l->close = homa_listener_close;
