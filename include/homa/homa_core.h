@@ -77,8 +77,8 @@ struct homa_callbacks {
 	 * belong to no socket (e.g. RPC_UNKNOWN to an unknown port). Required.
 	 */
 	void (*send)(void *user, struct homa_sock *sock, const struct homa_endpoint *dst,
-		     int priority, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
-		     size_t payload_len);
+		     int priority, const uint8_t *hdr, size_t hdr_len,
+		     const uint8_t *payload, size_t payload_len);
 	/*
 	 * sock has something for homa_sock_recv(): id 0 means a shared message
 	 * or error became ready; id != 0 means that private client RPC
@@ -94,34 +94,36 @@ struct homa_callbacks {
  * homa_settings_default(), then change fields. Times are nanoseconds.
  */
 struct homa_settings {
-	uint32_t link_mbps;        /* 25000: uplink rate, for the pacer and FIFO grants */
+	uint32_t link_mbps;	   /* 25000: uplink rate, for the pacer and FIFO grants */
 	uint32_t max_packet_bytes; /* 1472: largest Homa packet (header included) the
 				      carrier can send: MTU minus IP (and UDP) headers */
-	uint32_t unsched_bytes;    /* 40000: bytes sent before any grant */
-	uint32_t max_incoming;     /* 400000: cap on granted-but-unreceived bytes */
+	uint32_t unsched_bytes;	   /* 40000: bytes sent before any grant */
+	uint32_t max_incoming;	   /* 400000: cap on granted-but-unreceived bytes */
 	uint32_t max_overcommit;   /* 8: messages granted at once (<= 8) */
-	uint32_t window;           /* 0: per-message window; 0 = max_incoming/(active+1) */
+	uint32_t window; /* 0: per-message window; 0 = max_incoming/(active+1) */
 	uint32_t grant_fifo_fraction;  /* 50 permil of link_mbps granted oldest-first */
 	uint32_t fifo_grant_increment; /* 50000: bytes per FIFO grant */
 	uint32_t max_nic_backlog_ns;   /* 5000: pacer keeps the NIC queue below this */
-	uint32_t pacer_fifo_fraction;  /* 50 permil of pacer output to the oldest message */
-	uint32_t defer_min_bytes;      /* 1000: messages this short bypass the pacer */
-	uint32_t num_priorities;       /* 8: levels used (1..8) */
-	uint32_t unsched_cutoffs[HOMA_MAX_PRIORITIES]; /* {0,0,0,0,1000000,15000,2800,200} */
-	uint32_t prio_auto;            /* 1: recompute cutoffs from the observed size mix */
-	uint64_t prio_interval_ns;     /* 1 s: how often the size mix is examined */
-	uint32_t prio_min_messages;    /* 1000: messages needed before recomputing */
-	uint64_t tick_ns;              /* 1 ms: timer period */
-	uint32_t resend_ticks;         /* 5: silence before the first RESEND */
-	uint32_t resend_interval;      /* 5: ticks between RESENDs */
-	uint32_t timeout_ticks;        /* 100: silence before an RPC is declared dead */
-	uint32_t request_ack_ticks;    /* 2: wait before the first NEED_ACK */
+	uint32_t
+	    pacer_fifo_fraction;  /* 50 permil of pacer output to the oldest message */
+	uint32_t defer_min_bytes; /* 1000: messages this short bypass the pacer */
+	uint32_t num_priorities;  /* 8: levels used (1..8) */
+	uint32_t
+	    unsched_cutoffs[HOMA_MAX_PRIORITIES]; /* {0,0,0,0,1000000,15000,2800,200} */
+	uint32_t prio_auto;	    /* 1: recompute cutoffs from the observed size mix */
+	uint64_t prio_interval_ns;  /* 1 s: how often the size mix is examined */
+	uint32_t prio_min_messages; /* 1000: messages needed before recomputing */
+	uint64_t tick_ns;	    /* 1 ms: timer period */
+	uint32_t resend_ticks;	    /* 5: silence before the first RESEND */
+	uint32_t resend_interval;   /* 5: ticks between RESENDs */
+	uint32_t timeout_ticks;	    /* 100: silence before an RPC is declared dead */
+	uint32_t request_ack_ticks; /* 2: wait before the first NEED_ACK */
 	uint32_t need_ack_timeout_ticks; /* 100 (new): unanswered NEED_ACKs before the
 					    server reclaims the RPC */
-	uint64_t tombstone_ns;         /* 2 s (new): how long a server remembers acked RPC
-					  ids so a delayed request cannot run twice */
+	uint64_t tombstone_ns; /* 2 s (new): how long a server remembers acked RPC
+				  ids so a delayed request cannot run twice */
 	uint32_t max_tombstones_per_peer; /* 4096 (new) */
-	uint64_t wmem_max;             /* 64 MiB: send memory per socket */
+	uint64_t wmem_max;		  /* 64 MiB: send memory per socket */
 	/*
 	 * Limits on what a peer can make us hold (new). When a request would
 	 * create a server RPC past max_server_rpcs_per_peer (that peer, this
@@ -130,16 +132,17 @@ struct homa_settings {
 	 * reclaimable RPCs on the socket), the oldest still receiving its
 	 * request, else the oldest waiting for the ack of its response (it
 	 * leaves a tombstone); only if every such RPC is with the application
-	 * is the new request dropped (drop_peer_limit / drop_socket_limit). Reclaims count in rpcs_reclaimed_limit. Client
-	 * sends past max_rpcs_per_socket fail with -EAGAIN.
+	 * is the new request dropped (drop_peer_limit / drop_socket_limit). Reclaims
+	 * count in rpcs_reclaimed_limit. Client sends past max_rpcs_per_socket fail with
+	 * -EAGAIN.
 	 */
 	uint32_t max_server_rpcs_per_peer; /* 1024 */
-	uint32_t max_rpcs_per_socket;  /* 65536 */
-	uint32_t max_peers;            /* 65536 (new): past this an idle peer is reclaimed,
-					  else the oldest whose only state is unfinished
-					  incoming requests (they are ended); if none, a
-					  send needing a new peer fails with -ENOMEM and a
-					  request is dropped */
+	uint32_t max_rpcs_per_socket;	   /* 65536 */
+	uint32_t max_peers; /* 65536 (new): past this an idle peer is reclaimed,
+			       else the oldest whose only state is unfinished
+			       incoming requests (they are ended); if none, a
+			       send needing a new peer fails with -ENOMEM and a
+			       request is dropped */
 };
 
 /* Fills *s with the documented defaults. */
@@ -209,8 +212,8 @@ void homa_engine_grant_state(const struct homa_engine *e, uint64_t *incoming,
 			     uint64_t *bound);
 
 /* Current unscheduled cutoffs and their version (as sent in CUTOFFS). */
-void homa_engine_cutoffs(const struct homa_engine *e, uint32_t cutoffs[HOMA_MAX_PRIORITIES],
-			 uint16_t *version);
+void homa_engine_cutoffs(const struct homa_engine *e,
+			 uint32_t cutoffs[HOMA_MAX_PRIORITIES], uint16_t *version);
 
 /* ---------------------------------------------------------------- sockets */
 
@@ -287,11 +290,11 @@ int homa_sock_reply(struct homa_sock *s, uint64_t id, const struct homa_endpoint
 
 /* A received message or a failed RPC. */
 struct homa_recv_msg {
-	uint64_t id;                /* odd: a request to answer; even: a response */
+	uint64_t id;		    /* odd: a request to answer; even: a response */
 	uint64_t completion_cookie; /* responses: the request's cookie */
 	struct homa_endpoint peer;  /* requests: reply here */
-	int error;                  /* 0, or the RPC's error (positive errno) */
-	uint32_t length;            /* message bytes; 0 when error != 0 */
+	int error;		    /* 0, or the RPC's error (positive errno) */
+	uint32_t length;	    /* message bytes; 0 when error != 0 */
 	uint32_t num_bpages;
 	uint32_t bpage_offsets[HOMA_MAX_BPAGES]; /* offsets into the region */
 };
@@ -305,10 +308,12 @@ struct homa_recv_msg {
  * Returns 0 (*msg filled), -EAGAIN (nothing ready), -EINVAL (id names no
  * private RPC of this socket; no receive region), -ESHUTDOWN.
  */
-int homa_sock_recv(struct homa_sock *s, uint64_t id, uint64_t now, struct homa_recv_msg *msg);
+int homa_sock_recv(struct homa_sock *s, uint64_t id, uint64_t now,
+		   struct homa_recv_msg *msg);
 
 /* Returns bpages to the pool. Returns 0 or -EINVAL (offset not owned by app). */
-int homa_sock_release_bpages(struct homa_sock *s, const uint32_t *offsets, uint32_t count);
+int homa_sock_release_bpages(struct homa_sock *s, const uint32_t *offsets,
+			     uint32_t count);
 
 /*
  * Aborts client RPC id (0 = all client RPCs of the socket). error 0: the

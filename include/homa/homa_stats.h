@@ -44,7 +44,7 @@ extern "C" {
 	X(rx_data_bytes, "payload bytes received in DATA packets")                       \
 	X(tx_wire_bytes, "bytes handed to the embedder, headers included")               \
 	X(tx_resent_packets, "DATA packets retransmitted")                               \
-	/* Decoder refusals, one per homa_wire_error. */                                  \
+	/* Decoder refusals, one per homa_wire_error. */                                 \
 	X(drop_too_short, "dropped: shorter than the common header")                     \
 	X(drop_bad_type, "dropped: unknown packet type")                                 \
 	X(drop_short_header, "dropped: shorter than its type's header")                  \
@@ -61,26 +61,27 @@ extern "C" {
 	X(drop_not_server, "dropped: request to a socket that is not a server")          \
 	X(drop_bad_id_parity, "dropped: id parity wrong for the packet type")            \
 	X(drop_unknown_rpc, "dropped: packet for an RPC that does not exist")            \
-	X(drop_wrong_peer, "dropped: packet from an address or port other than the RPC's") \
+	X(drop_wrong_peer,                                                               \
+	  "dropped: packet from an address or port other than the RPC's")                \
 	X(drop_length_changed, "dropped: DATA message_length differs from the first")    \
 	X(drop_duplicate_data, "dropped: DATA already received")                         \
 	X(drop_data_wrong_state, "dropped: DATA for an RPC not receiving")               \
 	X(drop_no_buffers, "dropped: DATA while waiting for receive buffers")            \
 	X(drop_peer_limit, "dropped: per-peer RPC or memory cap reached")                \
 	X(drop_socket_limit, "dropped: per-socket RPC or memory cap reached")            \
-	X(drop_no_memory, "dropped: allocation failed")                                 \
+	X(drop_no_memory, "dropped: allocation failed")                                  \
 	X(drop_tombstone, "dropped: DATA for a server RPC already completed")            \
 	/* RPC lifecycle. */                                                             \
-	X(client_requests_started, "client requests sent")                              \
-	X(client_responses_done, "client responses received")                          \
-	X(server_requests_done, "server requests received")                             \
-	X(server_responses_started, "server responses sent")                            \
+	X(client_requests_started, "client requests sent")                               \
+	X(client_responses_done, "client responses received")                            \
+	X(server_requests_done, "server requests received")                              \
+	X(server_responses_started, "server responses sent")                             \
 	X(rpc_timeouts, "RPCs ended by timeout")                                         \
 	X(client_rpc_timeouts, "client RPCs failed with ETIMEDOUT")                      \
 	X(server_rpc_timeouts, "server RPCs reclaimed after silence")                    \
 	X(need_ack_giveups, "server RPCs reclaimed after NEED_ACK went unanswered")      \
-	X(rpc_aborts, "client RPCs aborted by the application")                         \
-	X(rpc_unreachable, "RPCs ended by an unreachable notification")                 \
+	X(rpc_aborts, "client RPCs aborted by the application")                          \
+	X(rpc_unreachable, "RPCs ended by an unreachable notification")                  \
 	X(rpc_restarts, "client requests restarted after RPC_UNKNOWN")                   \
 	X(rpcs_reclaimed_limit, "server RPCs reclaimed to admit a request past a limit") \
 	X(acks_received, "acks processed (piggybacked or in ACK packets)")               \

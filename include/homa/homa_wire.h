@@ -24,29 +24,29 @@
 extern "C" {
 #endif
 
-#define HOMA_IPPROTO            146
+#define HOMA_IPPROTO		146
 #define HOMA_MAX_MESSAGE_LENGTH 1000000u
-#define HOMA_BPAGE_SHIFT        16
-#define HOMA_BPAGE_SIZE         (1u << HOMA_BPAGE_SHIFT)
-#define HOMA_MAX_BPAGES         16
-#define HOMA_MIN_DEFAULT_PORT   32768u
-#define HOMA_MAX_PRIORITIES     8
-#define HOMA_MAX_ACKS_PER_PKT   5
+#define HOMA_BPAGE_SHIFT	16
+#define HOMA_BPAGE_SIZE		(1u << HOMA_BPAGE_SHIFT)
+#define HOMA_MAX_BPAGES		16
+#define HOMA_MIN_DEFAULT_PORT	32768u
+#define HOMA_MAX_PRIORITIES	8
+#define HOMA_MAX_ACKS_PER_PKT	5
 
-#define HOMA_COMMON_HDR_LEN      28
-#define HOMA_DATA_HDR_LEN        56
-#define HOMA_GRANT_HDR_LEN       33
-#define HOMA_RESEND_HDR_LEN      37
+#define HOMA_COMMON_HDR_LEN	 28
+#define HOMA_DATA_HDR_LEN	 56
+#define HOMA_GRANT_HDR_LEN	 33
+#define HOMA_RESEND_HDR_LEN	 37
 #define HOMA_RPC_UNKNOWN_HDR_LEN 28
-#define HOMA_BUSY_HDR_LEN        28
-#define HOMA_CUTOFFS_HDR_LEN     62
-#define HOMA_FREEZE_HDR_LEN      28
-#define HOMA_NEED_ACK_HDR_LEN    28
-#define HOMA_ACK_HDR_LEN         80
-#define HOMA_MAX_HDR_LEN         90
+#define HOMA_BUSY_HDR_LEN	 28
+#define HOMA_CUTOFFS_HDR_LEN	 62
+#define HOMA_FREEZE_HDR_LEN	 28
+#define HOMA_NEED_ACK_HDR_LEN	 28
+#define HOMA_ACK_HDR_LEN	 80
+#define HOMA_MAX_HDR_LEN	 90
 
 /* Values the reference's full build puts in the TCP-mimicking fields. */
-#define HOMA_DOFF_DATA     0xe0
+#define HOMA_DOFF_DATA	   0xe0
 #define HOMA_DOFF_DATA_GSO 0xd0
 #define HOMA_DOFF_CONTROL  0x50
 #define HOMA_FLAGS_HIJACK  0x06
@@ -94,20 +94,20 @@ enum homa_wire_error {
 #define X(name, lname, text) HOMA_WIRE_ERR_##name,
 	HOMA_WIRE_ERRORS(X)
 #undef X
-	HOMA_WIRE_ERR_COUNT
+	    HOMA_WIRE_ERR_COUNT
 };
 
 /* The 28-byte header at the start of every packet. */
 struct homa_common_hdr {
 	uint16_t sport;
 	uint16_t dport;
-	uint32_t sequence; /* DATA: offset of its first byte; else 0 */
-	uint8_t type;      /* enum homa_pkt_type */
-	uint8_t doff;      /* ignored on receive */
-	uint8_t flags;     /* ignored on receive */
-	uint16_t window;   /* ignored on receive */
-	uint16_t checksum; /* ignored on receive */
-	uint16_t urgent;   /* ignored on receive */
+	uint32_t sequence;  /* DATA: offset of its first byte; else 0 */
+	uint8_t type;	    /* enum homa_pkt_type */
+	uint8_t doff;	    /* ignored on receive */
+	uint8_t flags;	    /* ignored on receive */
+	uint16_t window;    /* ignored on receive */
+	uint16_t checksum;  /* ignored on receive */
+	uint16_t urgent;    /* ignored on receive */
 	uint64_t sender_id; /* the RPC id as the sender knows it */
 };
 

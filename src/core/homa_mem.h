@@ -14,7 +14,7 @@
 
 struct homa_mem {
 	struct homa_allocator a;
-	size_t in_use;   /* bytes currently allocated */
+	size_t in_use;	 /* bytes currently allocated */
 	size_t failures; /* allocations that returned NULL */
 };
 

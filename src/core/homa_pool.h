@@ -18,7 +18,7 @@
 struct homa_pool {
 	uint32_t num_bpages;
 	uint32_t free_bpages; /* bpages with refcount 0 */
-	uint32_t *refs;       /* per-bpage reference count */
+	uint32_t *refs;	      /* per-bpage reference count */
 	uint32_t tail_page;   /* bpage tails are carved from; UINT32_MAX = none */
 	uint32_t tail_fill;   /* next free byte in tail_page */
 	uint32_t cursor;      /* where the next search for a free bpage starts */

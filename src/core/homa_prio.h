@@ -17,9 +17,9 @@
 
 /* Buckets as the reference's metrics: 64-byte steps to 4096, 1 KiB steps to
  * 131072, then one "large" bucket with exact counts and bytes. */
-#define HOMA_PRIO_SMALL_BUCKETS 64  /* 64, 128, ..., 4096 */
+#define HOMA_PRIO_SMALL_BUCKETS	 64  /* 64, 128, ..., 4096 */
 #define HOMA_PRIO_MEDIUM_BUCKETS 124 /* 5120, 6144, ..., 131072 */
-#define HOMA_PRIO_BUCKETS (HOMA_PRIO_SMALL_BUCKETS + HOMA_PRIO_MEDIUM_BUCKETS)
+#define HOMA_PRIO_BUCKETS	 (HOMA_PRIO_SMALL_BUCKETS + HOMA_PRIO_MEDIUM_BUCKETS)
 
 struct homa_prio_hist {
 	uint64_t count[HOMA_PRIO_BUCKETS];
@@ -58,6 +58,7 @@ int homa_prio_unsched_level(const uint32_t cutoffs[HOMA_MAX_PRIORITIES],
  * Highest level usable by scheduled packets for a cutoff table: (highest i
  * with cutoffs[i] >= HOMA_MAX_MESSAGE_LENGTH) - 1, at least 0.
  */
-int homa_prio_max_sched(const uint32_t cutoffs[HOMA_MAX_PRIORITIES], uint32_t num_priorities);
+int homa_prio_max_sched(const uint32_t cutoffs[HOMA_MAX_PRIORITIES],
+			uint32_t num_priorities);
 
 #endif
