@@ -60,10 +60,10 @@ fuzz: deps
 demo: build
 	$(BUILD)/tools/homa-perf demo
 
-format:
+format: deps
 	find include src tools tests fuzz examples -name '*.[ch]' | xargs clang-format -i
 
-format-check:
+format-check: deps
 	find include src tools tests fuzz examples -name '*.[ch]' | xargs clang-format --dry-run -Werror
 
 clean:
