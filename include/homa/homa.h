@@ -234,11 +234,36 @@ int homa_close(struct homa_socket *s);
  * homa_recv() naming this id, and never makes homa_fd() readable. */
 
 /*
+ * HOMA_SEND_MORE (homa_send/homa_sendv/homa_reply_flags/homa_replyv_flags;
+ * libhoma only, like MSG_MORE): more messages follow soon, so the runtime
+ * may hold this message's packets and send them together with the next
+ * ones, in one system call (and, for equal-sized packets to one peer, one
+ * UDP GSO datagram that the peer receives in one call). Held packets leave
+ * at the first of:
+ *   - the next homa_send/homa_sendv/homa_reply* without HOMA_SEND_MORE
+ *     (from any thread);
+ *   - the next homa_recv() that finds no message ready, before it polls,
+ *     waits or returns -EAGAIN (one that returns a message at once keeps
+ *     them held, so a server may answer a whole batch of requests);
+ *   - homa_flush(), homa_shutdown(), homa_close();
+ *   - any other libhoma call that takes the engine lock, in any thread,
+ *     and the background thread's next wake-up (a timer, at most a few
+ *     milliseconds while RPCs are alive): a safety net, not a schedule.
+ * Holding never loses or reorders packets: packets leave in the order the
+ * protocol produced them. Only small UDP packets (below 16 KB) are held;
+ * with the raw carrier or HOMA_GSO=0 the flag is accepted and ignored.
+ * Typical use: a client issuing a burst of requests, then homa_recv(); a
+ * server answering each request it receives with HOMA_SEND_MORE, as its
+ * loop goes straight back to homa_recv().
+ */
+#define HOMA_SEND_MORE 0x10000
+
+/*
  * Sends a request of length bytes at buf to dest (sockaddr_in/_in6 of the
  * socket's family; an AF_INET6 socket also takes v4-mapped addresses). The
  * bytes are copied: buf may be reused at once. *id gets the new RPC's id
  * (even). completion_cookie comes back with the response. flags:
- * HOMA_SENDMSG_PRIVATE.
+ * HOMA_SENDMSG_PRIVATE, HOMA_SEND_MORE.
  * Returns 0, -EINVAL (length 0 or > HOMA_MAX_MESSAGE_LENGTH, port 0, bad
  * flags, short destlen), -EAFNOSUPPORT (dest family), -EAGAIN (send memory
  * full and the socket is non-blocking; otherwise the call waits),
@@ -268,6 +293,21 @@ int homa_reply(struct homa_socket *s, const void *buf, size_t length,
 /* homa_reply() with the message gathered from iov[0..iovcnt). */
 int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 		const struct sockaddr *dest, socklen_t destlen, uint64_t id);
+
+/* homa_reply() / homa_replyv() with flags: 0 or HOMA_SEND_MORE. Same
+ * errors, plus -EINVAL for unknown flags. */
+int homa_reply_flags(struct homa_socket *s, const void *buf, size_t length,
+		     const struct sockaddr *dest, socklen_t destlen, uint64_t id,
+		     int flags);
+int homa_replyv_flags(struct homa_socket *s, const struct iovec *iov, int iovcnt,
+		      const struct sockaddr *dest, socklen_t destlen, uint64_t id,
+		      int flags);
+
+/*
+ * Sends every packet held by HOMA_SEND_MORE now (those of every socket of
+ * the process: the queue is shared). Returns 0, or -EINVAL (s is NULL).
+ */
+int homa_flush(struct homa_socket *s);
 
 /* -------------------------------------------------------------- receiving */
 

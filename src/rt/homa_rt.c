@@ -31,8 +31,6 @@
 
 #include "homa_rt.h"
 
-/* Packets below this size are batched with UDP GSO (homa_rt_txq.c). */
-#define HOMA_RT_GSO_BELOW 16384
 /* How long after the last receiver left a socket the bg thread takes over. */
 #define HOMA_RT_IDLE_NS 2000000ull
 /* The bg epoll data of the timerfd and stop eventfd (sockets use serial). */
@@ -527,7 +525,7 @@ static int rt_create(const struct homa_config *c, struct homa_rt **out)
 		return err;
 	}
 	atomic_store(&rt->next_timeout, homa_engine_next_timeout(rt->engine));
-	if (c->use_gso && c->settings.max_packet_bytes < HOMA_RT_GSO_BELOW)
+	if (c->use_gso)
 		rt->txq = homa_rt_txq_new(); /* NULL: plain sends, still correct */
 	err = bg_start(rt);
 	if (err) {

@@ -82,7 +82,7 @@ struct homa_rt {
 	atomic_int bg_stop;
 	pthread_cond_t writable_cv; /* broadcast by callbacks.writable, shutdown */
 
-	struct homa_rt_txq *txq;    /* lock: GSO batch; NULL when packets are large */
+	struct homa_rt_txq *txq;    /* lock: queued small UDP packets; NULL: no GSO */
 	int errq_pending;	    /* lock: some socket has errq_pending */
 	uint64_t rng;		    /* lock: loss-injection generator */
 	struct homa_rt_stats stats; /* lock */
@@ -125,6 +125,9 @@ int homa_rt_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family,
 			   struct homa_endpoint *ep);
 
 /* homa_rt_txq.c */
+/* UDP packets below this size are queued and sent in batches; larger ones
+ * go out directly (after the queue, to keep the order). */
+#define HOMA_RT_TXQ_BELOW 16384
 struct homa_rt_txq *homa_rt_txq_new(void);
 void homa_rt_txq_free(struct homa_rt_txq *q);
 int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
@@ -132,8 +135,13 @@ int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
 		    const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
 		    size_t payload_len);
 void homa_rt_txq_flush(struct homa_rt *rt);
-/* Flushes queued packets and releases rt->lock: every unlock goes here. */
+/* 1 if packets are queued (lock held). */
+int homa_rt_txq_pending(const struct homa_rt *rt);
+/* Flushes queued packets and releases rt->lock: every unlock goes here... */
 void homa_rt_unlock(struct homa_rt *rt);
+/* ...except after a HOMA_SEND_MORE send (and a homa_recv() that found a
+ * message while packets were held): releases rt->lock, packets stay queued. */
+void homa_rt_unlock_hold(struct homa_rt *rt);
 /* An ICMP error was seen inside an engine call: read s's queue at unlock. */
 void homa_rt_errq_pending(struct homa_rt *rt, struct homa_socket *s);
 

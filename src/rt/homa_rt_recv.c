@@ -226,7 +226,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 {
 	struct homa_rt *rt = homa_rt_global;
 	uint64_t id;
-	int r = 0;
+	int r = 0, held;
 
 	if (!s || !msg || msg->num_bpages > HOMA_MAX_BPAGES ||
 	    (flags & ~HOMA_RECV_NONBLOCK))
@@ -234,6 +234,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 			 : -EINVAL;
 	id = msg->id;
 	pthread_mutex_lock(&rt->lock);
+	held = homa_rt_txq_pending(rt);
 	if (atomic_load(&s->shut))
 		r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
 	if (!r && msg->num_bpages &&
@@ -247,7 +248,13 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (!r)
 		r = try_take(s, id, msg);
 	homa_rt_after_engine(rt);
-	homa_rt_unlock(rt);
+	/* Packets held by HOMA_SEND_MORE stay held while messages are ready
+	 * (a server answering a batch of requests); they leave before any
+	 * polling, waiting or -EAGAIN. */
+	if (held && r > 0)
+		homa_rt_unlock_hold(rt);
+	else
+		homa_rt_unlock(rt);
 	if (r != -EAGAIN)
 		return r;
 	if ((flags & HOMA_RECV_NONBLOCK) || atomic_load(&s->nonblock)) {

@@ -492,6 +492,15 @@ static int wait_writable(struct homa_rt *rt, struct homa_socket *s)
 	return 0;
 }
 
+/* Ends a send: HOMA_SEND_MORE leaves its packets queued (homa_rt_txq.c). */
+static void unlock_send(struct homa_rt *rt, int flags)
+{
+	if (flags & HOMA_SEND_MORE)
+		homa_rt_unlock_hold(rt);
+	else
+		homa_rt_unlock(rt);
+}
+
 /* Common checks of homa_sendv/homa_replyv; returns 0 or the error. */
 static int check_send(struct homa_socket *s, const struct sockaddr *dest,
 		      socklen_t destlen, size_t total, const char *call,
@@ -531,21 +540,21 @@ int homa_sendv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 	if (err)
 		return homa_rt_set_err(s, err, "homa_send: bad iovec");
 	err = check_send(s, dest, destlen, total, "homa_send", &ep);
-	if (!err && (flags & ~HOMA_SENDMSG_PRIVATE))
+	if (!err && (flags & ~(HOMA_SENDMSG_PRIVATE | HOMA_SEND_MORE)))
 		err = homa_rt_set_err(s, -EINVAL, "homa_send: unknown flags 0x%x", flags);
 	pthread_mutex_lock(&rt->lock);
 	if (!err)
 		err = homa_rt_ensure_rcvbuf(rt, s);
 	while (!err) {
-		err = homa_sock_send_request(s->core, &ep, h, (size_t)iovcnt,
-					     completion_cookie, (uint32_t)flags,
-					     homa_rt_now(), &new_id);
+		err = homa_sock_send_request(
+		    s->core, &ep, h, (size_t)iovcnt, completion_cookie,
+		    (uint32_t)flags & HOMA_SENDMSG_PRIVATE, homa_rt_now(), &new_id);
 		if (err != -EAGAIN)
 			break;
 		err = wait_writable(rt, s); /* 0: memory freed or 10 ms passed, retry */
 	}
 	homa_rt_after_engine(rt);
-	homa_rt_unlock(rt);
+	unlock_send(rt, flags);
 	if (h != stack)
 		free(h);
 	if (err)
@@ -564,8 +573,9 @@ int homa_send(struct homa_socket *s, const void *buf, size_t length,
 	return homa_sendv(s, &iov, 1, dest, destlen, id, completion_cookie, flags);
 }
 
-int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
-		const struct sockaddr *dest, socklen_t destlen, uint64_t id)
+int homa_replyv_flags(struct homa_socket *s, const struct iovec *iov, int iovcnt,
+		      const struct sockaddr *dest, socklen_t destlen, uint64_t id,
+		      int flags)
 {
 	struct homa_iov stack[HOMA_RT_STACK_IOV], *h;
 	struct homa_rt *rt = homa_rt_global;
@@ -583,6 +593,9 @@ int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 		err = homa_rt_set_err(s, -EINVAL,
 				      "homa_reply: id %llu is not a request id (odd)",
 				      (unsigned long long)id);
+	if (!err && (flags & ~HOMA_SEND_MORE))
+		err =
+		    homa_rt_set_err(s, -EINVAL, "homa_reply: unknown flags 0x%x", flags);
 	pthread_mutex_lock(&rt->lock);
 	while (!err) {
 		err = homa_sock_reply(s->core, id, &ep, h, (size_t)iovcnt, homa_rt_now());
@@ -591,7 +604,7 @@ int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 		err = wait_writable(rt, s);
 	}
 	homa_rt_after_engine(rt);
-	homa_rt_unlock(rt);
+	unlock_send(rt, flags);
 	if (h != stack)
 		free(h);
 	if (err == -ENOENT)
@@ -602,12 +615,36 @@ int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 	return err ? homa_rt_core_err(s, err, "homa_reply") : 0;
 }
 
-int homa_reply(struct homa_socket *s, const void *buf, size_t length,
-	       const struct sockaddr *dest, socklen_t destlen, uint64_t id)
+int homa_replyv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
+		const struct sockaddr *dest, socklen_t destlen, uint64_t id)
+{
+	return homa_replyv_flags(s, iov, iovcnt, dest, destlen, id, 0);
+}
+
+int homa_reply_flags(struct homa_socket *s, const void *buf, size_t length,
+		     const struct sockaddr *dest, socklen_t destlen, uint64_t id,
+		     int flags)
 {
 	struct iovec iov = {(void *)buf, length};
 
-	return homa_replyv(s, &iov, 1, dest, destlen, id);
+	return homa_replyv_flags(s, &iov, 1, dest, destlen, id, flags);
+}
+
+int homa_reply(struct homa_socket *s, const void *buf, size_t length,
+	       const struct sockaddr *dest, socklen_t destlen, uint64_t id)
+{
+	return homa_reply_flags(s, buf, length, dest, destlen, id, 0);
+}
+
+int homa_flush(struct homa_socket *s)
+{
+	struct homa_rt *rt = homa_rt_global;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&rt->lock);
+	homa_rt_unlock(rt);
+	return 0;
 }
 
 /* ------------------------------------------------------------ control, info */

@@ -1,19 +1,27 @@
 /*
- * homa_rt_txq.c - UDP GSO batching of small packets.
+ * homa_rt_txq.c - batching of small UDP packets (sendmmsg + UDP GSO).
  *
- * Where packets are small (a 1500-byte MTU path), one system call per packet
- * caps plain UDP near 8 Gbit/s, while UDP_SEGMENT sends up to 64 KB of
- * equal-sized datagrams in one call and the receiver's UDP_GRO hands them
- * back as one buffer. So, while the engine lock is held, the send callback
- * queues small UDP packets here instead of sending them; homa_rt_unlock()
- * flushes the queue with one sendmmsg() per socket, each message a GSO
- * batch of consecutive packets to one destination at one priority.
+ * One system call per packet costs more than the protocol itself for small
+ * messages. So, while the engine lock is held, the send callback queues UDP
+ * packets below HOMA_RT_TXQ_BELOW here instead of sending them, and
+ * homa_rt_unlock() flushes the queue with one sendmmsg() per socket, each
+ * message a GSO batch (UDP_SEGMENT) of consecutive packets to one
+ * destination at one priority. The receiver's UDP_GRO hands such a batch
+ * back as one buffer (homa_rt_carrier.c splits it), on loopback as on a
+ * NIC. Larger packets are sent directly from the engine's buffers, after
+ * the queue, so packets leave in the order the engine produced them.
+ *
+ * HOMA_SEND_MORE: homa_rt_unlock_hold() releases the lock without flushing,
+ * so the packets of several homa_send()/homa_reply() calls share one
+ * system call. Every other unlock (any thread's, including the background
+ * thread's on each wake-up) flushes whatever is queued, so a held packet is
+ * delayed at most until the next library call of any thread or the
+ * background thread's next timer.
  *
  * A GSO batch must be n packets of exactly seg bytes, the last one possibly
  * shorter; a packet that does not fit that shape starts a new batch. The
  * priority travels as an IP_TOS / IPV6_TCLASS control message, since one
- * sendmmsg() may mix levels. On loopback (64 KB packets) nothing is queued:
- * each packet is one sendmsg() straight from the engine's buffers.
+ * sendmmsg() may mix levels.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -171,7 +179,7 @@ int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
 	int tos = (priority & 7) << 5;
 	struct txgroup *g;
 
-	if (!q || len > GSO_MAX_LEN)
+	if (!q || len >= HOMA_RT_TXQ_BELOW || len > GSO_MAX_LEN)
 		return -EINVAL;
 	g = q->n ? &q->g[q->n - 1] : NULL;
 	if (!g || !fits(g, s, to, tolen, tos, len)) {
@@ -216,6 +224,20 @@ static void read_pending_errors(struct homa_rt *rt)
 		}
 	}
 	homa_rt_after_engine(rt);
+}
+
+int homa_rt_txq_pending(const struct homa_rt *rt)
+{
+	return rt->txq && rt->txq->n;
+}
+
+void homa_rt_unlock_hold(struct homa_rt *rt)
+{
+	if (rt->errq_pending) {
+		homa_rt_unlock(rt); /* rare: an ICMP error to read first */
+		return;
+	}
+	pthread_mutex_unlock(&rt->lock);
 }
 
 void homa_rt_unlock(struct homa_rt *rt)

@@ -216,8 +216,12 @@ static int homa_client_send(void *impl, int server, uint64_t id, uint32_t len,
 	 * load loop gets -EAGAIN and retries. Receives stay blocking.
 	 */
 	homa_set_nonblocking(h->s, 1);
+	/* The load loop always polls (homa_recv) right after its sends, which
+	 * sends what HOMA_SEND_MORE held: a burst of requests leaves in one
+	 * system call. */
 	rc = homa_sendv(h->s, iov, len > PERF_HDR_LEN ? 2 : 1,
-			(const struct sockaddr *)&a->ss, a->len, &rpc_id, id, 0);
+			(const struct sockaddr *)&a->ss, a->len, &rpc_id, id,
+			HOMA_SEND_MORE);
 	homa_set_nonblocking(h->s, 0);
 	return rc;
 }
@@ -313,8 +317,10 @@ static void answer(struct homa_ep *ep, int len)
 	}
 	perf_hdr_put(b, &r);
 	iov[1].iov_len = r.len - PERF_HDR_LEN;
-	homa_replyv(ep->s, iov, r.len > PERF_HDR_LEN ? 2 : 1, &ep->msg.peer.sa,
-		    ep->msg.peer_len, ep->msg.id);
+	/* homa_serve goes straight back to homa_recv, which sends the held
+	 * responses as soon as no further request is ready. */
+	homa_replyv_flags(ep->s, iov, r.len > PERF_HDR_LEN ? 2 : 1, &ep->msg.peer.sa,
+			  ep->msg.peer_len, ep->msg.id, HOMA_SEND_MORE);
 }
 
 static int homa_serve(void *impl, uint64_t timeout_ns)
@@ -335,6 +341,8 @@ static int homa_serve(void *impl, uint64_t timeout_ns)
 			return rc;
 		served++;
 	}
+	if (served == MAX_PER_CALL)
+		homa_flush(ep->s); /* no empty homa_recv sent the held responses */
 	return served;
 }
 
