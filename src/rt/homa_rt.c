@@ -607,7 +607,7 @@ int homa_get_stats(struct homa_stats *engine, struct homa_rt_stats *rts)
 		*engine = *homa_engine_stats(rt->engine);
 	if (rts)
 		*rts = rt->stats;
-	homa_rt_unlock(rt);
+	homa_rt_unlock_hold(rt); /* looking sends nothing held (HOMA_SEND_MORE) */
 	return 0;
 }
 
