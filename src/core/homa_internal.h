@@ -84,6 +84,14 @@ struct homa_tomb {
 	uint64_t expires;
 };
 
+/*
+ * Acks a peer caches (new; the reference keeps one packet's worth, 5). Each
+ * DATA packet to the peer carries one, so under a steady closed loop the
+ * cache holds at most about one poll's worth of completed RPCs; with only
+ * 5, a client with 32 RPCs outstanding sent an ACK packet every ~6 RPCs.
+ */
+#define HOMA_PEER_ACKS 32
+
 struct homa_peer {
 	struct homa_addr addr;
 	struct homa_peer *hnext;  /* engine peer hash chain */
@@ -95,8 +103,10 @@ struct homa_peer {
 	uint32_t cutoffs[HOMA_MAX_PRIORITIES];
 	uint16_t cutoff_version;    /* echoed in our DATA; 0 = none received */
 	uint64_t cutoffs_sent_tick; /* tick number + 1 when we last sent CUTOFFS */
-	/* Acks for server RPCs of this peer that our clients consumed. */
-	struct homa_ack acks[HOMA_MAX_ACKS_PER_PKT];
+	/* Acks for server RPCs of this peer that our clients consumed: a ring
+	 * of num_acks entries from acks[ack_head], oldest first. */
+	struct homa_ack acks[HOMA_PEER_ACKS];
+	uint32_t ack_head;
 	uint32_t num_acks;
 	uint16_t ack_sport;	   /* port of the socket that pushed the last ack */
 	uint64_t ack_tick;	   /* tick count when the oldest cached ack was pushed */

@@ -7,7 +7,9 @@
  * max_peers, or when the engine has no sockets left (so an engine whose
  * sockets are all freed holds no memory).
  *
- * The ack cache is drained oldest first, and any ack cached for a whole tick
+ * The ack cache (HOMA_PEER_ACKS entries) is drained oldest first, one ack
+ * per DATA packet to the peer; when it is full, the new ack and the five
+ * oldest go out in an ACK packet; and any ack cached for a whole tick
  * goes out in an ACK packet at the next tick. The reference pops the newest
  * ack onto each DATA packet, so under steady traffic the oldest entries can sit
  * in the cache until the server NEED_ACKs them: in a busy simulated cluster
@@ -88,7 +90,7 @@ static void peer_free(struct homa_engine *e, struct homa_peer *p, int flush)
 {
 	struct homa_peer **pp = &e->peer_buckets[peer_bucket(e, &p->addr)];
 
-	if (flush && p->num_acks != 0)
+	while (flush && p->num_acks != 0)
 		homa_outgoing_ack(e, NULL, p, p->ack_sport, 0, 0);
 	while (*pp != p)
 		pp = &(*pp)->hnext;
@@ -274,7 +276,9 @@ void homa_peer_set_cutoffs(struct homa_peer *peer, const uint32_t *cutoffs,
 void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 			struct homa_sock *s, uint64_t client_id, uint16_t server_port)
 {
-	if (peer->num_acks == HOMA_MAX_ACKS_PER_PKT) {
+	struct homa_ack *slot;
+
+	if (peer->num_acks == HOMA_PEER_ACKS) {
 		e->stats.ack_overflows++;
 		homa_outgoing_ack(e, s, peer, s->port, server_port, client_id);
 		return;
@@ -282,27 +286,26 @@ void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 	if (peer->num_acks == 0) {
 		homa_timer_wake(e, e->now);
 		peer->ack_tick = e->tick_count;
+		peer->ack_head = 0;
 		homa_list_insert_before(&e->ack_peers, &peer->ack_link);
 	}
-	peer->acks[peer->num_acks].client_id = client_id;
-	peer->acks[peer->num_acks].server_port = server_port;
+	slot = &peer->acks[(peer->ack_head + peer->num_acks) % HOMA_PEER_ACKS];
+	slot->client_id = client_id;
+	slot->server_port = server_port;
 	peer->num_acks++;
 	peer->ack_sport = s->port;
 }
 
 void homa_peer_ack_pop(struct homa_peer *peer, struct homa_ack *ack)
 {
-	uint32_t i;
-
 	if (peer->num_acks == 0) {
 		ack->client_id = 0;
 		ack->server_port = 0;
 		return;
 	}
-	*ack = peer->acks[0];
+	*ack = peer->acks[peer->ack_head];
+	peer->ack_head = (peer->ack_head + 1) % HOMA_PEER_ACKS;
 	peer->num_acks--;
-	for (i = 0; i < peer->num_acks; i++)
-		peer->acks[i] = peer->acks[i + 1];
 	if (peer->num_acks == 0)
 		homa_list_remove(&peer->ack_link);
 }

@@ -133,32 +133,45 @@ static void test_peer__acks_popped_oldest_first(void **state)
 	homa_engine_free(e);
 }
 
-static void test_peer__sixth_ack_sends_ack_packet_with_all_six(void **state)
+/* A full cache: the new ack and the five oldest leave in one ACK packet. */
+static void test_peer__ack_into_full_cache_sends_it_with_five_oldest(void **state)
 {
 	struct sent out;
 	struct homa_engine *e = engine(&out, NULL);
 	struct homa_sock *s;
 	struct homa_addr a = addr(1);
 	struct homa_peer *p;
+	struct homa_ack ack;
 	uint64_t id;
 
 	(void)state;
 	assert_int_equal(homa_sock_new(e, &s), 0);
 	p = homa_peer_get(e, &a);
-	for (id = 100; id < 110; id += 2)
+	/* Wrap the ring first: pushes and pops interleaved keep FIFO order. */
+	for (id = 2; id < 12; id += 2)
 		homa_peer_ack_push(e, p, s, id, 7);
+	for (id = 2; id < 10; id += 2) {
+		homa_peer_ack_pop(p, &ack);
+		assert_int_equal(ack.client_id, id);
+	}
+	for (id = 100; id < 100 + 2 * (HOMA_PEER_ACKS - 1); id += 2)
+		homa_peer_ack_push(e, p, s, id, 7);
+	assert_int_equal(p->num_acks, HOMA_PEER_ACKS);
 	assert_int_equal(out.packets, 0);
-	homa_peer_ack_push(e, p, s, 110, 8);
+	homa_peer_ack_push(e, p, s, 1000, 8);
 	assert_int_equal(out.packets, 1);
 	assert_int_equal(out.last.common.type, HOMA_PKT_ACK);
-	assert_int_equal(out.last.common.sender_id, 110);
+	assert_int_equal(out.last.common.sender_id, 1000);
 	assert_int_equal(out.last.common.dport, 8);
 	assert_int_equal(out.last.common.sport, homa_sock_port(s));
 	assert_int_equal(out.last.u.ack.num_acks, 5);
-	assert_int_equal(out.last.u.ack.acks[0].client_id, 100);
-	assert_int_equal(out.last.u.ack.acks[4].client_id, 108);
-	assert_int_equal(p->num_acks, 0);
+	assert_int_equal(out.last.u.ack.acks[0].client_id, 10);
+	assert_int_equal(out.last.u.ack.acks[1].client_id, 100);
+	assert_int_equal(out.last.u.ack.acks[4].client_id, 106);
+	assert_int_equal(p->num_acks, HOMA_PEER_ACKS - 5);
 	assert_int_equal(homa_engine_stats(e)->ack_overflows, 1);
+	homa_peer_ack_pop(p, &ack);
+	assert_int_equal(ack.client_id, 108);
 	homa_peer_put(e, p);
 	homa_engine_free(e);
 }
@@ -256,7 +269,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_peer__table_grows_and_finds_every_peer),
     cmocka_unit_test(test_peer__max_peers_reclaims_idle_never_busy),
     cmocka_unit_test(test_peer__acks_popped_oldest_first),
-    cmocka_unit_test(test_peer__sixth_ack_sends_ack_packet_with_all_six),
+    cmocka_unit_test(test_peer__ack_into_full_cache_sends_it_with_five_oldest),
     cmocka_unit_test(test_peer__tombstones_bounded_per_peer_oldest_dropped),
     cmocka_unit_test(test_peer__tombstones_expire_after_tombstone_ns),
     cmocka_unit_test(test_rpc__table_grows_and_finds_every_rpc),
