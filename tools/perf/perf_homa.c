@@ -232,6 +232,7 @@ static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, 
 	int n = 0;
 
 	if (!h->poll && timeout_ns && timeout_ns < FD_WAIT_BELOW_NS) {
+		homa_flush(h->s); /* the requests HOMA_SEND_MORE held */
 		wait_fd(h->fd, timeout_ns);
 		timeout_ns = 0;
 	}
