@@ -114,8 +114,11 @@ struct homa_config {
 	/* Seed for the engine's random client ports and RPC ids; 0 (default)
 	 * means fresh entropy from getrandom(). */
 	uint64_t engine_seed;
-	/* Use UDP GSO (UDP_SEGMENT) for bursts of packets smaller than 16 KB
-	 * and UDP GRO on receive. Default 1; env HOMA_GSO=0 disables. */
+	/* Queue UDP packets smaller than 16 KB (on any MTU) and send them in
+	 * batches: one sendmmsg() per lock hold (or per HOMA_SEND_MORE run),
+	 * equal-sized packets to one peer as one UDP GSO (UDP_SEGMENT)
+	 * datagram; UDP GRO on receive. Default 1; env HOMA_GSO=0 disables
+	 * (one sendmsg() per packet; HOMA_SEND_MORE then has no effect). */
 	int use_gso;
 };
 
