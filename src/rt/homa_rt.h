@@ -118,6 +118,8 @@ void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
 int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches);
 void homa_rt_rx_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now);
 int homa_rt_sendmsg(struct homa_rt *rt, struct homa_socket *s, struct msghdr *msg);
+/* Sets the DSCP bits of s's packets to priority level (cached). */
+void homa_rt_set_priority(struct homa_socket *s, int priority);
 int homa_rt_icmp_errno(int err);
 void homa_rt_addr_to_sockaddr(const struct homa_endpoint *ep, int family,
 			      union homa_sockaddr *out, socklen_t *len);

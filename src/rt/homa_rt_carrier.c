@@ -228,7 +228,7 @@ static struct homa_socket *fallback_socket(struct homa_rt *rt,
 
 /* Sets the DSCP class bits for priority level; cached so that a run of
  * packets at one level costs no system call. */
-static void set_priority(struct homa_socket *s, int priority)
+void homa_rt_set_priority(struct homa_socket *s, int priority)
 {
 	int tos = (priority & 7) << 5;
 
@@ -267,7 +267,7 @@ void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 			    payload_len) == 0)
 		return;
 	homa_rt_txq_flush(rt); /* keep the order of packets */
-	set_priority(s, priority);
+	homa_rt_set_priority(s, priority);
 	msg.msg_name = &to;
 	msg.msg_iov = iov;
 	msg.msg_iovlen = payload_len ? 2 : 1;

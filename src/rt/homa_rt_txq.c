@@ -150,6 +150,24 @@ static void send_run(struct homa_rt *rt, struct homa_rt_txq *q, int from, int to
 	}
 }
 
+/* A lone packet (a ping-pong's): a plain sendmsg() without control
+ * messages, the priority being a cached socket option. */
+static void send_single(struct homa_rt *rt, struct homa_rt_txq *q)
+{
+	struct txgroup *g = &q->g[0];
+	struct iovec iov = {q->buf + g->off, g->len};
+	struct msghdr m = {.msg_name = &g->to,
+			   .msg_namelen = g->tolen,
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1};
+
+	homa_rt_set_priority(g->s, g->tos >> 5);
+	if (homa_rt_sendmsg(rt, g->s, &m) < 0)
+		rt->stats.tx_errors++;
+	else
+		rt->stats.tx_packets++;
+}
+
 void homa_rt_txq_flush(struct homa_rt *rt)
 {
 	struct homa_rt_txq *q = rt->txq;
@@ -157,6 +175,12 @@ void homa_rt_txq_flush(struct homa_rt *rt)
 
 	if (!q || !q->n)
 		return;
+	if (q->n == 1 && q->g[0].nseg == 1) {
+		send_single(rt, q);
+		q->n = 0;
+		q->used = 0;
+		return;
+	}
 	for (int i = 0; i < q->n; i++)
 		build_msg(q, i);
 	for (int i = 1; i <= q->n; i++) {
