@@ -235,6 +235,12 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	id = msg->id;
 	pthread_mutex_lock(&rt->lock);
 	held = homa_rt_txq_pending(rt);
+	if (held && !(id == 0 && homa_sock_readable(s->core))) {
+		/* Nothing to return at once: what HOMA_SEND_MORE held leaves
+		 * now, before the work below (a round trip waits for it). */
+		homa_rt_txq_flush(rt);
+		held = 0;
+	}
 	if (atomic_load(&s->shut))
 		r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
 	if (!r && msg->num_bpages &&
