@@ -245,9 +245,10 @@ int homa_close(struct homa_socket *s);
  * at the first of:
  *   - the next homa_send/homa_sendv/homa_reply* without HOMA_SEND_MORE
  *     (from any thread);
- *   - the next homa_recv() that finds no message ready, before it polls,
- *     waits or returns -EAGAIN (one that returns a message at once keeps
- *     them held, so a server may answer a whole batch of requests);
+ *   - the next homa_recv() that finds no message ready, before it does
+ *     anything else (polls, waits, returns -EAGAIN); a homa_recv() with
+ *     msg->id 0 that returns a message at once keeps them held, so a
+ *     server may answer a whole batch of requests;
  *   - homa_flush(), homa_shutdown(), homa_close();
  *   - any other libhoma call that takes the engine lock, in any thread,
  *     and the background thread's next wake-up (a timer, at most a few
