@@ -382,6 +382,43 @@ static void test_mixed_sizes_with_more_arrive_intact(void **state)
 	rt_down();
 }
 
+static void no_gso(struct homa_config *c)
+{
+	quiet_timers(c);
+	c->use_gso = 0;
+}
+
+/* HOMA_GSO=0: the flag is accepted and changes nothing (one sendmsg per
+ * packet, at once). */
+static void test_send_more_without_gso_sends_at_once(void **state)
+{
+	struct homa_socket *c, *s;
+	union homa_sockaddr dst;
+	struct homa_rt_stats st0, st1;
+	struct homa_stats e0, e1;
+	struct homa_msg m;
+	socklen_t dlen;
+
+	(void)state;
+	rt_up(no_gso);
+	s = rt_server(AF_INET, 0);
+	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
+	assert_true(homa_fd(s) >= 0);
+	rt_loopback(s, &dst, &dlen);
+	assert_int_equal(homa_get_stats(&e0, &st0), 0);
+	request(c, &dst, dlen, 100, 1, HOMA_SEND_MORE);
+	assert_int_equal(homa_get_stats(&e1, &st1), 0);
+	assert_int_equal(e1.tx_data - e0.tx_data, 1);
+	assert_true(st1.tx_packets - st0.tx_packets >= 1);
+	assert_int_equal(st1.tx_gso_batches, 0);
+	assert_true(wait_ready(s));
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(take(s, &m), 100);
+	homa_close(c);
+	homa_close(s);
+	rt_down();
+}
+
 /* Unknown flags are refused; homa_flush(NULL) too. */
 static void test_send_more_flag_errors(void **state)
 {
@@ -412,6 +449,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_close_sends_held_request),
     cmocka_unit_test(test_background_thread_sends_held_packets),
     cmocka_unit_test(test_mixed_sizes_with_more_arrive_intact),
+    cmocka_unit_test(test_send_more_without_gso_sends_at_once),
     cmocka_unit_test(test_send_more_flag_errors),
 };
 
