@@ -612,7 +612,7 @@ static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_r
 	    pl.hdr_len != sizeof(hdr)) {
 		/* E.g. the first packet of a message (no buffers yet): read
 		 * this one datagram the plain way and go on placing. */
-		rt->stats.rx_place_misses++;
+		rt->stats.rx_place_miss++;
 		pl.num_spans = 0;
 	} else {
 		v[nv++] = (struct iovec){hdr, sizeof(hdr)};
@@ -635,7 +635,7 @@ static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_r
 		return 1;
 	}
 	if (!same_datagram(peeked, hdr, len, got, &m, &src)) {
-		rt->stats.rx_place_misses++;
+		rt->stats.rx_place_miss++;
 		input_reassembled(rt, s, b, v, nv, &m, got, now);
 		return 1;
 	}
