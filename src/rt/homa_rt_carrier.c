@@ -315,6 +315,10 @@ struct homa_rt_rxbatch {
 	union homa_sockaddr src[HOMA_RT_RX_BATCH];
 	uint64_t ctrl[HOMA_RT_RX_BATCH][8]; /* cmsg space for UDP_GRO */
 	uint8_t *buf;
+	/* homa_rt_rx_read()'s look at the next datagram, for placement. */
+	ssize_t peek_len; /* 0: none */
+	union homa_sockaddr peek_from;
+	uint8_t peek_hdr[HOMA_DATA_HDR_LEN];
 };
 
 static pthread_key_t rxbatch_key;
@@ -386,17 +390,31 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
  * (HOMA_RT_RX_PLACE: homa_rt_rx_input() takes over under the lock) and the
  * plain batch read; small datagrams end bulk mode.
  */
+static int gro_size(struct msghdr *m);
+
 int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
 {
+	b->peek_len = 0;
 	if (atomic_load_explicit(&s->rx_bulk, memory_order_relaxed)) {
-		uint8_t hdr[HOMA_DATA_HDR_LEN];
-		ssize_t len =
-		    recv(s->fd, hdr, sizeof(hdr), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		struct iovec v = {b->peek_hdr, sizeof(b->peek_hdr)};
+		struct msghdr m = {.msg_name = &b->peek_from,
+				   .msg_namelen = sizeof(b->peek_from),
+				   .msg_iov = &v,
+				   .msg_iovlen = 1,
+				   .msg_control = b->ctrl[0],
+				   .msg_controllen = sizeof(b->ctrl[0])};
+		ssize_t len = recvmsg(s->fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 
 		if (len < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		if (len >= HOMA_RT_PLACE_MIN)
+		if (len >= HOMA_RT_PLACE_MIN) {
+			/* Other readers may take it before the lock is ours:
+			 * place_one() checks what it then reads. */
+			if (len <= HOMA_RT_RX_BUF && !(m.msg_flags & MSG_CTRUNC) &&
+			    !gro_size(&m))
+				b->peek_len = len;
 			return HOMA_RT_RX_PLACE;
+		}
 		atomic_store_explicit(&s->rx_bulk, 0, memory_order_relaxed);
 	}
 	return read_batch(s, b);
@@ -600,12 +618,19 @@ static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_r
 	int nv = 0;
 
 	v[0] = (struct iovec){peeked, sizeof(peeked)};
-	len = recvmsg(s->fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-	if (len < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	if (len < HOMA_RT_PLACE_MIN || len > HOMA_RT_RX_BUF ||
-	    (m.msg_flags & MSG_CTRUNC) || gro_size(&m))
-		return 2;
+	if (b->peek_len > 0) { /* homa_rt_rx_read() looked already */
+		len = b->peek_len;
+		b->peek_len = 0;
+		memcpy(peeked, b->peek_hdr, sizeof(peeked));
+		from = b->peek_from;
+	} else {
+		len = recvmsg(s->fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (len < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (len < HOMA_RT_PLACE_MIN || len > HOMA_RT_RX_BUF ||
+		    (m.msg_flags & MSG_CTRUNC) || gro_size(&m))
+			return 2;
+	}
 	src_addr(&from, &src);
 	if (homa_engine_rx_place(rt->engine, &src, peeked, sizeof(peeked), (size_t)len,
 				 &pl) == 0 ||
