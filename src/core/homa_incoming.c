@@ -12,7 +12,10 @@
  *
  * Incoming payload is copied into the socket's receive region at once, at
  * bpage_offsets[off >> 16] + (off & 0xffff): no packet is ever queued, so a
- * complete message is immediately ready.
+ * complete message is immediately ready. An embedder may receive a payload
+ * there itself (homa_incoming_place() says where, only into bytes not yet
+ * received of a message still being received); the copy then finds source
+ * and destination equal and skips them.
  *
  * Buffer exhaustion (5.6, with fix 12.8): an RPC whose first packet finds the
  * pool full waits on the socket's bufwait list (shortest message first) and

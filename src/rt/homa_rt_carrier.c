@@ -16,8 +16,9 @@
  * Receiving is split in two so that polling threads can read without the
  * engine lock: homa_rt_rx_read() fills a per-thread batch with one
  * recvmmsg(), homa_rt_rx_input() (lock held) feeds it to the engine.
- * Large messages need no segmentation offload on loopback (64 KB packets);
- * UDP GRO is enabled so coalesced batches from a real NIC are split here.
+ * Large DATA packets are instead received straight into their bpage
+ * ("placement", below). Large messages need no segmentation offload on loopback (64 KB
+ * packets); UDP GRO is enabled so coalesced batches from a real NIC are split here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
