@@ -318,7 +318,6 @@ struct homa_rt_rxbatch {
 	uint8_t *buf;
 	/* homa_rt_rx_read()'s look at the next datagram, for placement. */
 	ssize_t peek_len; /* 0: none */
-	int peek_pred;	  /* not a look but a guess: the packet after the last one */
 	union homa_sockaddr peek_from;
 	uint8_t peek_hdr[HOMA_DATA_HDR_LEN];
 };
@@ -397,7 +396,6 @@ static int gro_size(struct msghdr *m);
 int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
 {
 	b->peek_len = 0;
-	b->peek_pred = 0;
 	if (atomic_load_explicit(&s->rx_bulk, memory_order_relaxed)) {
 		struct iovec v = {b->peek_hdr, sizeof(b->peek_hdr)};
 		struct msghdr m = {.msg_name = &b->peek_from,
@@ -568,69 +566,16 @@ static void input_datagram(struct homa_rt *rt, struct homa_socket *s, struct mms
  * lie where nothing has been received; the real data overwrites them later.
  */
 
-/*
- * 1 if the datagram read is a DATA packet the engine would store exactly
- * where the spans were computed for: same length, source, ports, RPC,
- * message length and offset (the other header fields do not matter to the
- * placement, and the engine validates them on input).
- */
-static int same_place(const uint8_t *expected, const uint8_t *hdr, ssize_t len,
-		      ssize_t got, struct msghdr *m, const struct homa_addr *src)
+static int same_datagram(const uint8_t *peeked, const uint8_t *hdr, ssize_t peek_len,
+			 ssize_t got, struct msghdr *m, const struct homa_addr *src)
 {
-	struct homa_packet a, c;
 	struct homa_addr from;
 
-	if (got != len || (m->msg_flags & MSG_TRUNC) || gro_size(m) ||
-	    homa_wire_decode_data_split(expected, HOMA_DATA_HDR_LEN,
-					(size_t)len - HOMA_DATA_HDR_LEN, &a) != 0 ||
-	    homa_wire_decode_data_split(hdr, HOMA_DATA_HDR_LEN,
-					(size_t)got - HOMA_DATA_HDR_LEN, &c) != 0)
-		return 0;
-	if (a.common.sport != c.common.sport || a.common.dport != c.common.dport ||
-	    a.common.sender_id != c.common.sender_id ||
-	    a.u.data.message_length != c.u.data.message_length ||
-	    a.u.data.offset != c.u.data.offset)
+	if (got != peek_len || (m->msg_flags & MSG_TRUNC) || gro_size(m) ||
+	    memcmp(peeked, hdr, HOMA_DATA_HDR_LEN) != 0)
 		return 0;
 	src_addr(m->msg_name, &from);
 	return homa_addr_equal(&from, src);
-}
-
-/*
- * Guesses the next datagram: the packet after hdr's in the same message, of
- * the same payload length (or the rest of the message). Senders transmit a
- * message's granted bytes in order, so in a burst the guess saves the peek;
- * a wrong guess costs the copy placement would have saved, nothing more.
- */
-static void predict_next(struct homa_rt_rxbatch *b, const uint8_t *hdr, size_t payload,
-			 const union homa_sockaddr *from)
-{
-	struct homa_packet p;
-	uint32_t next, len;
-
-	if (homa_wire_decode_data_split(hdr, HOMA_DATA_HDR_LEN, payload, &p) != 0)
-		return;
-	next = p.u.data.offset + (uint32_t)payload;
-	if (next >= p.u.data.message_length)
-		return;
-	len = p.u.data.message_length - next < payload ? p.u.data.message_length - next
-						       : (uint32_t)payload;
-	if (HOMA_DATA_HDR_LEN + len < HOMA_RT_PLACE_MIN)
-		return;
-	memcpy(b->peek_hdr, hdr, HOMA_DATA_HDR_LEN);
-	if (p.u.data.seg_offset == HOMA_SEG_OFFSET_IN_SEQUENCE) {
-		b->peek_hdr[4] = (uint8_t)(next >> 24); /* common.sequence */
-		b->peek_hdr[5] = (uint8_t)(next >> 16);
-		b->peek_hdr[6] = (uint8_t)(next >> 8);
-		b->peek_hdr[7] = (uint8_t)next;
-	} else {
-		b->peek_hdr[52] = (uint8_t)(next >> 24); /* data.seg_offset */
-		b->peek_hdr[53] = (uint8_t)(next >> 16);
-		b->peek_hdr[54] = (uint8_t)(next >> 8);
-		b->peek_hdr[55] = (uint8_t)next;
-	}
-	b->peek_from = *from;
-	b->peek_len = (ssize_t)(HOMA_DATA_HDR_LEN + len);
-	b->peek_pred = 1;
 }
 
 /* The datagram read in pieces, whole again in slot 0, through the normal path. */
@@ -671,12 +616,11 @@ static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_r
 	struct homa_place pl;
 	struct homa_addr src;
 	ssize_t len, got;
-	int nv = 0, pred = 0;
+	int nv = 0;
 
 	v[0] = (struct iovec){peeked, sizeof(peeked)};
-	if (b->peek_len > 0) { /* homa_rt_rx_read() looked already, or a guess */
+	if (b->peek_len > 0) { /* homa_rt_rx_read() looked already */
 		len = b->peek_len;
-		pred = b->peek_pred;
 		b->peek_len = 0;
 		memcpy(peeked, b->peek_hdr, sizeof(peeked));
 		from = b->peek_from;
@@ -692,8 +636,6 @@ static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_r
 	if (homa_engine_rx_place(rt->engine, &src, peeked, sizeof(peeked), (size_t)len,
 				 &pl) == 0 ||
 	    pl.hdr_len != sizeof(hdr)) {
-		if (pred) /* nowhere to put the guess: look instead */
-			return place_one(rt, s, b, now);
 		/* E.g. the first packet of a message (no buffers yet): read
 		 * this one datagram the plain way and go on placing. */
 		rt->stats.rx_place_miss++;
@@ -718,12 +660,11 @@ static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_r
 		input_datagram(rt, s, &mm, v[0].iov_base, now);
 		return 1;
 	}
-	if (!same_place(peeked, hdr, len, got, &m, &src)) {
+	if (!same_datagram(peeked, hdr, len, got, &m, &src)) {
 		rt->stats.rx_place_miss++;
 		input_reassembled(rt, s, b, v, nv, &m, got, now);
 		return 1;
 	}
-	predict_next(b, hdr, pl.payload_len, &from);
 	if (homa_rt_drop(rt, rt->cfg.drop_recv)) {
 		rt->stats.drop_recv++;
 		return 1;
