@@ -118,8 +118,9 @@ struct homa_config {
 	 * and UDP GRO on receive. Default 1; env HOMA_GSO=0 disables. */
 	int use_gso;
 	/* Receive large DATA payloads (UDP carrier) straight into the
-	 * receive region instead of copying them out of a packet buffer.
-	 * Default 1; env HOMA_RX_PLACE=0 disables. */
+	 * receive region instead of copying them out of a packet buffer
+	 * (one more system call per packet; see docs/perf.md). Default 0;
+	 * env HOMA_RX_PLACE=1 enables. */
 	int rx_place;
 };
 

@@ -133,7 +133,7 @@ static int env_u32(const char *name, uint32_t *field)
 int homa_config_default(struct homa_config *c)
 {
 	uint64_t mtu = (uint64_t)homa_rt_mtu_default();
-	uint64_t rcvbuf_mb = 64, gso = 1, place = 1;
+	uint64_t rcvbuf_mb = 64, gso = 1, place = 0;
 	int err = 0;
 
 	memset(c, 0, sizeof(*c));

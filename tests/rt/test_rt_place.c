@@ -2,7 +2,8 @@
  * test_rt_place.c - large DATA payloads received straight into the receive
  * region (homa_rt_carrier.c, "placement") over real loopback sockets: the
  * bytes arrive exact, the placement counter shows the path was taken, and
- * loss and duplicated datagrams change neither.
+ * loss and duplicated datagrams change neither. Placement is off by default
+ * (homa_config.rx_place); these tests turn it on.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -19,6 +20,11 @@
 #include "rt_helpers.h"
 
 static const size_t sizes[] = {1000000, 65537, 65536 + 40000, 300000, 1000000};
+
+static void placement(struct homa_config *c)
+{
+	c->rx_place = 1;
+}
 
 static void echo_sizes(struct homa_socket *c, const union homa_sockaddr *dst,
 		       socklen_t dlen, int rounds)
@@ -48,7 +54,7 @@ static void test_large_messages_placed_byte_exact(void **state)
 	socklen_t dlen;
 
 	(void)state;
-	rt_up(NULL);
+	rt_up(placement);
 	rt_echo_start(&e, AF_INET, 0, 1);
 	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
 	homa_set_recv_timeout(c, 20000000);
@@ -65,12 +71,7 @@ static void test_large_messages_placed_byte_exact(void **state)
 	rt_down();
 }
 
-static void no_placement(struct homa_config *c)
-{
-	c->rx_place = 0;
-}
-
-static void test_placement_can_be_switched_off(void **state)
+static void test_placement_off_by_default(void **state)
 {
 	struct homa_rt_stats st;
 	struct homa_socket *c;
@@ -79,7 +80,7 @@ static void test_placement_can_be_switched_off(void **state)
 	socklen_t dlen;
 
 	(void)state;
-	rt_up(no_placement);
+	rt_up(NULL);
 	rt_echo_start(&e, AF_INET, 0, 1);
 	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
 	homa_set_recv_timeout(c, 20000000);
@@ -95,6 +96,7 @@ static void test_placement_can_be_switched_off(void **state)
 
 static void lossy(struct homa_config *c)
 {
+	placement(c);
 	c->drop_send = 0.03;
 	c->drop_recv = 0.05;
 	c->drop_seed = 7;
@@ -268,7 +270,7 @@ static void test_duplicated_datagrams_stay_exact(void **state)
 	socklen_t dlen;
 
 	(void)state;
-	rt_up(NULL);
+	rt_up(placement);
 	rt_echo_start(&e, AF_INET, 0, 1);
 	rt_loopback(e.s, &dst, &dlen);
 	relay_start(&r, ntohs(dst.in4.sin_port));
@@ -293,7 +295,7 @@ static void test_duplicated_datagrams_stay_exact(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_large_messages_placed_byte_exact),
-    cmocka_unit_test(test_placement_can_be_switched_off),
+    cmocka_unit_test(test_placement_off_by_default),
     cmocka_unit_test(test_placement_with_injected_loss_stays_exact),
     cmocka_unit_test(test_duplicated_datagrams_stay_exact),
 };
