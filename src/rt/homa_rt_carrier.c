@@ -385,14 +385,14 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 	return n;
 }
 
+static int gro_size(struct msghdr *m);
+
 /*
  * In bulk mode (the last datagram read was large) a look at the next
  * datagram's length decides, still without the lock, between placement
  * (HOMA_RT_RX_PLACE: homa_rt_rx_input() takes over under the lock) and the
  * plain batch read; small datagrams end bulk mode.
  */
-static int gro_size(struct msghdr *m);
-
 int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
 {
 	b->peek_len = 0;
