@@ -120,6 +120,11 @@ struct homa_config {
 	 * datagram; UDP GRO on receive. Default 1; env HOMA_GSO=0 disables
 	 * (one sendmsg() per packet; HOMA_SEND_MORE then has no effect). */
 	int use_gso;
+	/* Receive large DATA payloads (UDP carrier) straight into the
+	 * receive region instead of copying them out of a packet buffer
+	 * (one more system call per packet; see docs/perf.md). Default 0;
+	 * env HOMA_RX_PLACE=1 enables. */
+	int rx_place;
 };
 
 /* Fills *c with the defaults above, including environment overrides.
@@ -444,6 +449,8 @@ struct homa_rt_stats {
 	uint64_t sleeps;	 /* homa_recv waits that went to sleep */
 	uint64_t rx_truncated;	 /* datagrams over 64 KiB, dropped */
 	uint64_t bg_covers;	 /* bg thread read for a descheduled spinner */
+	uint64_t rx_placed;	 /* DATA received straight into the region */
+	uint64_t rx_place_miss;	 /* large datagrams that could not be placed */
 };
 
 /*

@@ -172,6 +172,51 @@ void homa_engine_input(struct homa_engine *e, const struct homa_addr *src,
 		       const uint8_t *pkt, size_t len, uint64_t now);
 
 /*
+ * Receive placement: lets the embedder receive a large DATA payload straight
+ * into the socket's receive region instead of into a packet buffer.
+ *
+ * homa_engine_rx_place() tells where the payload of a DATA packet would be
+ * stored. hdr[0..hdr_avail) are the first bytes of the packet (at least its
+ * 56-byte header), pkt_len its full length. It decodes and validates the
+ * header and finds the RPC as homa_engine_input() would; it succeeds only if
+ * the RPC's receive buffers are allocated, the message is still being
+ * received (not complete, not handed to the application) and no byte of the
+ * packet's range has been received yet. Then *out gets the header length
+ * and the payload's place: up to HOMA_PLACE_MAX_SPANS spans in the receive
+ * region (a payload may straddle bpages), in payload order, whose lengths
+ * sum to out->payload_len. Returns the number of spans, or 0 if the packet
+ * cannot be placed (then *out is unspecified; the packet takes the normal
+ * path). Changes nothing in the engine: bytes written into the spans land
+ * where nothing has been received, and are overwritten by the real data if
+ * this packet never reaches the engine.
+ *
+ * homa_engine_input_placed() then hands the packet over: its header at
+ * hdr[0..hdr_len), its payload already received into the spans of *pl as
+ * homa_engine_rx_place() returned them, with no engine call in between. It
+ * is homa_engine_input() for that packet (same validation, gap accounting,
+ * grants and counters), except that payload bytes already in place are not
+ * copied again.
+ */
+#define HOMA_PLACE_MAX_SPANS 3
+struct homa_place {
+	size_t hdr_len;	    /* bytes of header before the payload */
+	size_t payload_len; /* pkt_len - hdr_len */
+	unsigned int num_spans;
+	struct {
+		uint8_t *base;
+		size_t len;
+	} spans[HOMA_PLACE_MAX_SPANS];
+};
+
+int homa_engine_rx_place(const struct homa_engine *e, const struct homa_addr *src,
+			 const uint8_t *hdr, size_t hdr_avail, size_t pkt_len,
+			 struct homa_place *out);
+
+void homa_engine_input_placed(struct homa_engine *e, const struct homa_addr *src,
+			      const uint8_t *hdr, size_t hdr_len,
+			      const struct homa_place *pl, uint64_t now);
+
+/*
  * The network reports dst unreachable (e.g. ICMP). port 0 means every port
  * of the address. error is a positive errno (ENOTCONN, EHOSTUNREACH,
  * EPROTONOSUPPORT): client RPCs to it fail with it, server RPCs are ended.

@@ -181,6 +181,17 @@ const char *homa_wire_error_text(int err);
 int homa_wire_decode(const uint8_t *buf, size_t len, struct homa_packet *pkt);
 
 /*
+ * Decodes a DATA packet whose 56-byte header is hdr[0..hdr_len) and whose
+ * payload_len bytes of payload are stored elsewhere (received straight into
+ * their final place): the same validation as homa_wire_decode() of the
+ * whole packet, but pkt->payload is NULL. hdr_len must be exactly
+ * HOMA_DATA_HDR_LEN and the type DATA (else -HOMA_WIRE_ERR_SHORT_HEADER or
+ * -HOMA_WIRE_ERR_BAD_TYPE); only the header bytes are read.
+ */
+int homa_wire_decode_data_split(const uint8_t *hdr, size_t hdr_len, size_t payload_len,
+				struct homa_packet *pkt);
+
+/*
  * Encodes the header of *pkt (common + type-specific part, never the payload)
  * into buf. Every field is written as given, including doff/flags/window/
  * checksum/urgent and the raw seg_offset (u.data.offset is not used), so a

@@ -316,7 +316,48 @@ void homa_engine_input(struct homa_engine *e, const struct homa_addr *src,
 		return;
 	}
 	count_rx(&e->stats, &p);
-	homa_incoming_dispatch(e, src, &p, now);
+	homa_incoming_dispatch(e, src, &p, NULL, now);
+	homa_pacer_pump(e, now);
+	homa_engine_sync_stats(e);
+}
+
+int homa_engine_rx_place(const struct homa_engine *e, const struct homa_addr *src,
+			 const uint8_t *hdr, size_t hdr_avail, size_t pkt_len,
+			 struct homa_place *out)
+{
+	struct homa_packet p;
+
+	if (e == NULL || src == NULL || out == NULL || hdr_avail < HOMA_DATA_HDR_LEN ||
+	    pkt_len <= HOMA_DATA_HDR_LEN)
+		return 0;
+	if (homa_wire_decode_data_split(hdr, HOMA_DATA_HDR_LEN,
+					pkt_len - HOMA_DATA_HDR_LEN, &p) != 0)
+		return 0;
+	return homa_incoming_place(e, src, &p, out);
+}
+
+void homa_engine_input_placed(struct homa_engine *e, const struct homa_addr *src,
+			      const uint8_t *hdr, size_t hdr_len,
+			      const struct homa_place *pl, uint64_t now)
+{
+	struct homa_packet p;
+	size_t sum = 0;
+	int err;
+
+	e->now = now;
+	for (unsigned int i = 0;
+	     pl != NULL && i < pl->num_spans && i < HOMA_PLACE_MAX_SPANS; i++)
+		sum += pl->spans[i].len;
+	if (pl == NULL || pl->num_spans > HOMA_PLACE_MAX_SPANS || sum != pl->payload_len)
+		err = -HOMA_WIRE_ERR_TOO_SHORT; /* an embedder bug: drop, counted */
+	else
+		err = homa_wire_decode_data_split(hdr, hdr_len, pl->payload_len, &p);
+	if (err != 0) {
+		count_decode_error(&e->stats, err);
+		return;
+	}
+	count_rx(&e->stats, &p);
+	homa_incoming_dispatch(e, src, &p, pl, now);
 	homa_pacer_pump(e, now);
 	homa_engine_sync_stats(e);
 }

@@ -12,7 +12,10 @@
  *
  * Incoming payload is copied into the socket's receive region at once, at
  * bpage_offsets[off >> 16] + (off & 0xffff): no packet is ever queued, so a
- * complete message is immediately ready.
+ * complete message is immediately ready. An embedder may receive a payload
+ * there itself (homa_incoming_place() says where, only into bytes not yet
+ * received of a message still being received); the copy then finds source
+ * and destination equal and skips them.
  *
  * Buffer exhaustion (5.6, with fix 12.8): an RPC whose first packet finds the
  * pool full waits on the socket's bufwait list (shortest message first) and
@@ -39,8 +42,9 @@ struct in_ctx {
 	const struct homa_packet *pkt;
 	uint64_t now;
 	struct homa_sock *sock;
-	struct homa_rpc *rpc; /* NULL if none matched */
-	uint64_t id;	      /* our local id for the packet's RPC */
+	struct homa_rpc *rpc;		 /* NULL if none matched */
+	uint64_t id;			 /* our local id for the packet's RPC */
+	const struct homa_place *placed; /* payload already received here, or NULL */
 };
 
 typedef void (*in_handler)(struct in_ctx *c);
@@ -205,20 +209,47 @@ static void msg_init(struct homa_rpc *rpc, const struct homa_packet *pkt, uint64
 	alloc_buffers(rpc, now);
 }
 
-static void copy_payload(struct homa_rpc *rpc, uint32_t off, const uint8_t *p, size_t n)
+/* Where byte off of rpc's message is stored. */
+static uint8_t *msg_byte(struct homa_rpc *rpc, uint32_t off)
 {
-	uint8_t *region = rpc->sock->region;
+	return rpc->sock->region + rpc->in.bpage_offsets[off >> HOMA_BPAGE_SHIFT] +
+	       (off & (HOMA_BPAGE_SIZE - 1));
+}
 
+/* Copies n bytes from p to [off, off+n) of rpc's message, bpage by bpage;
+ * bytes already where they belong (received in place) are not copied. */
+static void copy_chunks(struct homa_rpc *rpc, uint32_t off, const uint8_t *p, size_t n)
+{
 	while (n > 0) {
 		uint32_t in_page = HOMA_BPAGE_SIZE - (off & (HOMA_BPAGE_SIZE - 1));
 		size_t chunk = n < in_page ? n : in_page;
+		uint8_t *dst = msg_byte(rpc, off);
 
-		memcpy(region + rpc->in.bpage_offsets[off >> HOMA_BPAGE_SHIFT] +
-			   (off & (HOMA_BPAGE_SIZE - 1)),
-		       p, chunk);
+		if (dst != p)
+			memmove(dst, p, chunk);
 		off += (uint32_t)chunk;
 		p += chunk;
 		n -= chunk;
+	}
+}
+
+static void copy_payload(struct in_ctx *c, struct homa_rpc *rpc, uint32_t off)
+{
+	const struct homa_place *pl = c->placed;
+	size_t n = c->pkt->payload_len;
+
+	if (pl == NULL) {
+		copy_chunks(rpc, off, c->pkt->payload, n);
+		return;
+	}
+	/* Normally each span is exactly its bpage piece and nothing moves;
+	 * whatever differs is copied from the spans, like any payload. */
+	for (unsigned int i = 0; i < pl->num_spans && n > 0; i++) {
+		size_t len = pl->spans[i].len < n ? pl->spans[i].len : n;
+
+		copy_chunks(rpc, off, pl->spans[i].base, len);
+		off += (uint32_t)len;
+		n -= len;
 	}
 }
 
@@ -255,7 +286,7 @@ static int accept_data(struct in_ctx *c, struct homa_rpc *rpc)
 	}
 	if (rpc->in.gaps.num_gaps > gaps)
 		c->e->stats.gaps_created++;
-	copy_payload(rpc, off, pkt->payload, pkt->payload_len);
+	copy_payload(c, rpc, off);
 	return 1;
 }
 
@@ -563,9 +594,11 @@ static void need_ack_no_socket(struct in_ctx *c)
 }
 
 void homa_incoming_dispatch(struct homa_engine *e, const struct homa_addr *src,
-			    const struct homa_packet *pkt, uint64_t now)
+			    const struct homa_packet *pkt,
+			    const struct homa_place *placed, uint64_t now)
 {
-	struct in_ctx c = {e, src, pkt, now, NULL, NULL, pkt->common.sender_id ^ 1};
+	struct in_ctx c = {e,	  src, pkt, now, NULL, NULL, pkt->common.sender_id ^ 1,
+			   placed};
 	uint8_t type = pkt->common.type;
 
 	if (type == HOMA_PKT_FREEZE)
@@ -595,4 +628,59 @@ void homa_incoming_dispatch(struct homa_engine *e, const struct homa_addr *src,
 	if (c.rpc != NULL && type != HOMA_PKT_RPC_UNKNOWN)
 		c.rpc->peer->heard_tick = e->tick_count;
 	handlers[type - HOMA_PKT_TYPE_MIN](&c);
+}
+
+/* ------------------------------------------------------------ placement */
+
+/*
+ * The demux and the checks of data_into_rpc()/accept_data(), without side
+ * effects: a packet is placed only where handle_data() would store it, into
+ * bytes not received yet of a message not yet complete.
+ */
+int homa_incoming_place(const struct homa_engine *e, const struct homa_addr *src,
+			const struct homa_packet *pkt, struct homa_place *out)
+{
+	uint64_t id = pkt->common.sender_id ^ 1;
+	uint32_t off = pkt->u.data.offset, end;
+	struct homa_sock *s = homa_sock_find(e, pkt->common.dport);
+	struct homa_rpc *rpc;
+	unsigned int n = 0;
+
+	if (pkt->common.type != HOMA_PKT_DATA || s == NULL || s->shutdown ||
+	    pkt->payload_len == 0 || pkt->payload_len > HOMA_MAX_MESSAGE_LENGTH)
+		return 0;
+	if (homa_rpc_is_client_id(id)) {
+		rpc = homa_rpc_find_client(s, id);
+	} else {
+		if (!s->is_server)
+			return 0;
+		rpc = homa_rpc_find_server(s, src, id);
+	}
+	if (rpc == NULL || !homa_addr_equal(&rpc->peer->addr, src) ||
+	    rpc->dport != pkt->common.sport)
+		return 0;
+	if (!receiving(rpc) || rpc->state != HOMA_RPC_INCOMING || rpc->in.length < 0 ||
+	    (uint32_t)rpc->in.length != pkt->u.data.message_length ||
+	    rpc->in.num_bpages == 0 || (rpc->flags & RPC_BUFS_OWNED_BY_APP))
+		return 0;
+	end = off + (uint32_t)pkt->payload_len;
+	if (end < off || end > (uint32_t)rpc->in.length ||
+	    ((end - 1) >> HOMA_BPAGE_SHIFT) >= rpc->in.num_bpages ||
+	    !homa_msgin_all_missing(&rpc->in.gaps, off, end))
+		return 0;
+	out->hdr_len = HOMA_DATA_HDR_LEN;
+	out->payload_len = pkt->payload_len;
+	while (off < end) {
+		uint32_t in_page = HOMA_BPAGE_SIZE - (off & (HOMA_BPAGE_SIZE - 1));
+		uint32_t chunk = end - off < in_page ? end - off : in_page;
+
+		if (n == HOMA_PLACE_MAX_SPANS)
+			return 0;
+		out->spans[n].base = msg_byte(rpc, off);
+		out->spans[n].len = chunk;
+		n++;
+		off += chunk;
+	}
+	out->num_spans = n;
+	return (int)n;
 }

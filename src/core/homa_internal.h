@@ -283,7 +283,7 @@ uint64_t homa_engine_random(struct homa_engine *e);
 void homa_engine_sync_stats(struct homa_engine *e);
 /* Records msg as s's last error and returns err (negative errno). */
 int homa_sock_fail(struct homa_sock *s, int err, const char *msg);
-struct homa_sock *homa_sock_find(struct homa_engine *e, uint16_t port);
+struct homa_sock *homa_sock_find(const struct homa_engine *e, uint16_t port);
 int homa_engine_alive(const struct homa_engine *e);
 /* Restarts the tick clock if the engine was idle. */
 void homa_timer_wake(struct homa_engine *e, uint64_t now);
@@ -300,8 +300,13 @@ uint64_t homa_hash64(uint64_t x);
 
 /* ---------------------------------------------------------- incoming */
 
+/* placed: the packet's payload already sits in these spans (NULL: in pkt). */
 void homa_incoming_dispatch(struct homa_engine *e, const struct homa_addr *src,
-			    const struct homa_packet *pkt, uint64_t now);
+			    const struct homa_packet *pkt,
+			    const struct homa_place *placed, uint64_t now);
+/* Where a decoded DATA packet's payload would go (homa_engine_rx_place). */
+int homa_incoming_place(const struct homa_engine *e, const struct homa_addr *src,
+			const struct homa_packet *pkt, struct homa_place *out);
 /* Retries stalled RPCs of s now that bpages may have been freed. */
 void homa_incoming_retry_stalled(struct homa_sock *s, uint64_t now);
 /* Sends the RESENDs for what rpc is missing (section 7 rules). */

@@ -187,3 +187,20 @@ uint32_t homa_msgin_gap_bytes(const struct homa_msgin *m)
 		sum += m->gaps[i].end - m->gaps[i].start;
 	return sum;
 }
+
+int homa_msgin_all_missing(const struct homa_msgin *m, uint32_t start, uint32_t end)
+{
+	uint32_t i;
+
+	if (start >= end || end > m->length)
+		return 0;
+	if (start >= m->recv_end)
+		return 1;
+	/* Below recv_end only a gap holds missing bytes: one gap must cover
+	 * [start, min(end, recv_end)); gaps end at or below recv_end, so a
+	 * range reaching past recv_end needs a gap ending exactly there. */
+	i = first_gap_after(m, start);
+	if (i >= m->num_gaps || m->gaps[i].start > start)
+		return 0;
+	return m->gaps[i].end >= (end < m->recv_end ? end : m->recv_end);
+}

@@ -58,6 +58,13 @@ int homa_msgin_complete(const struct homa_msgin *m);
 size_t homa_msgin_missing(const struct homa_msgin *m, uint32_t limit,
 			  struct homa_gap *out, size_t max);
 
+/*
+ * 1 if no byte of [start, end) has been received (every byte is in one gap
+ * or at or beyond recv_end), 0 otherwise or if the range is empty or beyond
+ * length. Pure.
+ */
+int homa_msgin_all_missing(const struct homa_msgin *m, uint32_t start, uint32_t end);
+
 /* Total bytes in gaps (missing bytes below recv_end). */
 uint32_t homa_msgin_gap_bytes(const struct homa_msgin *m);
 

@@ -24,7 +24,7 @@ int homa_sock_fail(struct homa_sock *s, int err, const char *msg)
 	return err;
 }
 
-struct homa_sock *homa_sock_find(struct homa_engine *e, uint16_t port)
+struct homa_sock *homa_sock_find(const struct homa_engine *e, uint16_t port)
 {
 	struct homa_sock *s;
 

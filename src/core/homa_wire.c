@@ -375,6 +375,29 @@ int homa_wire_decode(const uint8_t *buf, size_t len, struct homa_packet *pkt)
 	return t->decode ? t->decode(buf, len, pkt) : 0;
 }
 
+int homa_wire_decode_data_split(const uint8_t *hdr, size_t hdr_len, size_t payload_len,
+				struct homa_packet *pkt)
+{
+	int err;
+
+	if (hdr == NULL || hdr_len < HOMA_COMMON_HDR_LEN)
+		return -HOMA_WIRE_ERR_TOO_SHORT;
+	if (hdr[OFF_TYPE] != HOMA_PKT_DATA)
+		return -HOMA_WIRE_ERR_BAD_TYPE;
+	if (hdr_len != HOMA_DATA_HDR_LEN)
+		return -HOMA_WIRE_ERR_SHORT_HEADER;
+	if (payload_len > HOMA_MAX_MESSAGE_LENGTH)
+		return -HOMA_WIRE_ERR_BAD_OFFSET;
+	memset(pkt, 0, sizeof(*pkt));
+	decode_common(hdr, &pkt->common);
+	if (pkt->common.dport == 0)
+		return -HOMA_WIRE_ERR_BAD_PORT;
+	/* decode_data reads the header only; the length gives payload_len. */
+	err = decode_data(hdr, HOMA_DATA_HDR_LEN + payload_len, pkt);
+	pkt->payload = NULL;
+	return err;
+}
+
 size_t homa_wire_encode(const struct homa_packet *pkt, uint8_t *buf, size_t cap)
 {
 	const struct type_info *t = type_lookup(pkt->common.type);

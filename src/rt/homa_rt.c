@@ -131,7 +131,7 @@ static int env_u32(const char *name, uint32_t *field)
 int homa_config_default(struct homa_config *c)
 {
 	uint64_t mtu = (uint64_t)homa_rt_mtu_default();
-	uint64_t rcvbuf_mb = 64, gso = 1;
+	uint64_t rcvbuf_mb = 64, gso = 1, place = 0;
 	int err = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -156,6 +156,8 @@ int homa_config_default(struct homa_config *c)
 	err |= env_u64("HOMA_DROP_SEED", &c->drop_seed);
 	err |= env_u64("HOMA_GSO", &gso);
 	c->use_gso = gso != 0;
+	err |= env_u64("HOMA_RX_PLACE", &place);
+	c->rx_place = place != 0;
 	return err ? -EINVAL : 0;
 }
 

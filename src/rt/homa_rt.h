@@ -23,6 +23,11 @@
 #define HOMA_RT_RX_BATCH 16
 /* Size of each receive buffer: the largest datagram (or GRO batch). */
 #define HOMA_RT_RX_BUF 65536
+/* homa_rt_rx_read(): a large DATA datagram waits; homa_rt_rx_input() receives
+ * it (and the ones behind it) straight into the receive region. */
+#define HOMA_RT_RX_PLACE (HOMA_RT_RX_BATCH + 1)
+/* Datagrams at least this long are received in place when possible. */
+#define HOMA_RT_PLACE_MIN 16384
 
 struct homa_socket {
 	struct homa_sock *core; /* lock */
@@ -48,6 +53,7 @@ struct homa_socket {
 	atomic_uint_fast64_t last_wait_ns; /* when a receiver last left its loop */
 	atomic_int bg_armed;		   /* lock (writes): fd is in the bg epoll set */
 	atomic_int shut;		   /* homa_shutdown() was called */
+	atomic_int rx_bulk; /* the last datagram read was large: peek before reading */
 
 	/* Settings. */
 	atomic_int nonblock;

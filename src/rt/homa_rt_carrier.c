@@ -18,7 +18,8 @@
  * recvmmsg(), homa_rt_rx_input() (lock held) feeds it to the engine.
  * Small packets leave in UDP GSO batches (homa_rt_txq.c), also on
  * loopback; UDP GRO is enabled so such batches (and coalesced batches from
- * a real NIC) arrive as one datagram, split here.
+ * a real NIC) arrive as one datagram, split here. Large DATA packets can
+ * instead be received straight into their bpage ("placement", below).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -316,6 +317,10 @@ struct homa_rt_rxbatch {
 	union homa_sockaddr src[HOMA_RT_RX_BATCH];
 	uint64_t ctrl[HOMA_RT_RX_BATCH][8]; /* cmsg space for UDP_GRO */
 	uint8_t *buf;
+	/* homa_rt_rx_read()'s look at the next datagram, for placement. */
+	ssize_t peek_len; /* 0: none */
+	union homa_sockaddr peek_from;
+	uint8_t peek_hdr[HOMA_DATA_HDR_LEN];
 };
 
 static pthread_key_t rxbatch_key;
@@ -356,7 +361,8 @@ struct homa_rt_rxbatch *homa_rt_rxbatch_get(void)
 	return b;
 }
 
-int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
+/* recvmmsg() of up to a batch of datagrams into b. */
+static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 {
 	int n;
 
@@ -378,6 +384,42 @@ int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		return errno == EAGAIN || errno == EINTR ? 0
 							 : -1; /* -1: ICMP error queued */
 	return n;
+}
+
+static int gro_size(struct msghdr *m);
+
+/*
+ * In bulk mode (the last datagram read was large) a look at the next
+ * datagram's length decides, still without the lock, between placement
+ * (HOMA_RT_RX_PLACE: homa_rt_rx_input() takes over under the lock) and the
+ * plain batch read; small datagrams end bulk mode.
+ */
+int homa_rt_rx_read(struct homa_socket *s, struct homa_rt_rxbatch *b)
+{
+	b->peek_len = 0;
+	if (atomic_load_explicit(&s->rx_bulk, memory_order_relaxed)) {
+		struct iovec v = {b->peek_hdr, sizeof(b->peek_hdr)};
+		struct msghdr m = {.msg_name = &b->peek_from,
+				   .msg_namelen = sizeof(b->peek_from),
+				   .msg_iov = &v,
+				   .msg_iovlen = 1,
+				   .msg_control = b->ctrl[0],
+				   .msg_controllen = sizeof(b->ctrl[0])};
+		ssize_t len = recvmsg(s->fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+
+		if (len < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (len >= HOMA_RT_PLACE_MIN) {
+			/* Other readers may take it before the lock is ours:
+			 * place_one() checks what it then reads. */
+			if (len <= HOMA_RT_RX_BUF && !(m.msg_flags & MSG_CTRUNC) &&
+			    !gro_size(&m))
+				b->peek_len = len;
+			return HOMA_RT_RX_PLACE;
+		}
+		atomic_store_explicit(&s->rx_bulk, 0, memory_order_relaxed);
+	}
+	return read_batch(s, b);
 }
 
 static void src_addr(const union homa_sockaddr *sa, struct homa_addr *out)
@@ -497,6 +539,9 @@ static void input_datagram(struct homa_rt *rt, struct homa_socket *s, struct mms
 	}
 	seg = s->carrier == HOMA_CARRIER_UDP ? (size_t)gro_size(&mm->msg_hdr) : 0;
 	if (!seg || seg >= len) {
+		if (s->carrier == HOMA_CARRIER_UDP && rt->cfg.rx_place &&
+		    len >= HOMA_RT_PLACE_MIN)
+			atomic_store_explicit(&s->rx_bulk, 1, memory_order_relaxed);
 		input_one(rt, &src, p, len, now);
 		return;
 	}
@@ -506,20 +551,194 @@ static void input_datagram(struct homa_rt *rt, struct homa_socket *s, struct mms
 	}
 }
 
-void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
-		      struct homa_rt_rxbatch *b, int n, uint64_t now)
+/* ------------------------------------------------------------ placement */
+
+/*
+ * Receiving in place (lock held, UDP carrier). The Homa copy of a large DATA
+ * payload from a packet buffer into its bpage cost as much as the kernel's
+ * own copy; instead the next datagram's header is peeked, the engine says
+ * where its payload goes (homa_engine_rx_place: the RPC's buffers exist and
+ * none of those bytes has arrived), and one recvmsg() scatters the datagram:
+ * header into a small buffer, payload into the spans, anything unexpected
+ * into a spare buffer. The lock keeps the RPC and its buffers alive from the
+ * peek to the engine call. Other threads may read the socket without the
+ * lock meanwhile, so the datagram read may not be the one peeked: then it is
+ * put back together and takes the normal path. Bytes it left in the spans
+ * lie where nothing has been received; the real data overwrites them later.
+ */
+
+static int same_datagram(const uint8_t *peeked, const uint8_t *hdr, ssize_t peek_len,
+			 ssize_t got, struct msghdr *m, const struct homa_addr *src)
+{
+	struct homa_addr from;
+
+	if (got != peek_len || (m->msg_flags & MSG_TRUNC) || gro_size(m) ||
+	    memcmp(peeked, hdr, HOMA_DATA_HDR_LEN) != 0)
+		return 0;
+	src_addr(m->msg_name, &from);
+	return homa_addr_equal(&from, src);
+}
+
+/* The datagram read in pieces, whole again in slot 0, through the normal path. */
+static void input_reassembled(struct homa_rt *rt, struct homa_socket *s,
+			      struct homa_rt_rxbatch *b, const struct iovec *v, int nv,
+			      struct msghdr *m, ssize_t got, uint64_t now)
+{
+	struct mmsghdr mm = {.msg_hdr = *m, .msg_len = (unsigned int)got};
+	size_t done = 0;
+
+	for (int i = 0; i < nv && done < (size_t)got; i++) {
+		size_t len =
+		    v[i].iov_len < (size_t)got - done ? v[i].iov_len : (size_t)got - done;
+
+		memcpy(b->buf + done, v[i].iov_base, len);
+		done += len;
+	}
+	input_datagram(rt, s, &mm, b->buf, now);
+}
+
+/*
+ * One datagram: 1 if it was read and handled (placed, or the plain way when
+ * the engine has no place for it), 0 if none is waiting, 2 if it is small
+ * or a GRO batch (left in the socket), -1 if an ICMP error is queued.
+ */
+static int place_one(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_rxbatch *b,
+		     uint64_t now)
+{
+	uint8_t peeked[HOMA_DATA_HDR_LEN], hdr[HOMA_DATA_HDR_LEN];
+	union homa_sockaddr from;
+	struct iovec v[HOMA_PLACE_MAX_SPANS + 2];
+	struct msghdr m = {.msg_name = &from,
+			   .msg_namelen = sizeof(from),
+			   .msg_iov = v,
+			   .msg_iovlen = 1,
+			   .msg_control = b->ctrl[0],
+			   .msg_controllen = sizeof(b->ctrl[0])};
+	struct homa_place pl;
+	struct homa_addr src;
+	ssize_t len, got;
+	int nv = 0;
+
+	v[0] = (struct iovec){peeked, sizeof(peeked)};
+	if (b->peek_len > 0) { /* homa_rt_rx_read() looked already */
+		len = b->peek_len;
+		b->peek_len = 0;
+		memcpy(peeked, b->peek_hdr, sizeof(peeked));
+		from = b->peek_from;
+	} else {
+		len = recvmsg(s->fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (len < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (len < HOMA_RT_PLACE_MIN || len > HOMA_RT_RX_BUF ||
+		    (m.msg_flags & MSG_CTRUNC) || gro_size(&m))
+			return 2;
+	}
+	src_addr(&from, &src);
+	if (homa_engine_rx_place(rt->engine, &src, peeked, sizeof(peeked), (size_t)len,
+				 &pl) == 0 ||
+	    pl.hdr_len != sizeof(hdr)) {
+		/* E.g. the first packet of a message (no buffers yet): read
+		 * this one datagram the plain way and go on placing. */
+		rt->stats.rx_place_miss++;
+		pl.num_spans = 0;
+	} else {
+		v[nv++] = (struct iovec){hdr, sizeof(hdr)};
+	}
+	for (unsigned int i = 0; i < pl.num_spans; i++)
+		v[nv++] = (struct iovec){pl.spans[i].base, pl.spans[i].len};
+	v[nv++] = (struct iovec){b->buf + HOMA_RT_RX_BUF, HOMA_RT_RX_BUF}; /* slot 1 */
+	m.msg_namelen = sizeof(from);
+	m.msg_iovlen = (size_t)nv;
+	m.msg_controllen = sizeof(b->ctrl[0]);
+	m.msg_flags = 0;
+	got = recvmsg(s->fd, &m, MSG_DONTWAIT);
+	if (got < 0) /* another reader took it */
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	rt->stats.rx_syscalls++;
+	if (nv == 1) {
+		struct mmsghdr mm = {.msg_hdr = m, .msg_len = (unsigned int)got};
+
+		input_datagram(rt, s, &mm, v[0].iov_base, now);
+		return 1;
+	}
+	if (!same_datagram(peeked, hdr, len, got, &m, &src)) {
+		rt->stats.rx_place_miss++;
+		input_reassembled(rt, s, b, v, nv, &m, got, now);
+		return 1;
+	}
+	if (homa_rt_drop(rt, rt->cfg.drop_recv)) {
+		rt->stats.drop_recv++;
+		return 1;
+	}
+	rt->stats.rx_packets++;
+	rt->stats.rx_placed++;
+	homa_engine_input_placed(rt->engine, &src, hdr, sizeof(hdr), &pl, now);
+	return 1;
+}
+
+/* Placement until the socket is empty, a datagram is not for placement (the
+ * rest then goes through one plain batch read), a message became ready, or
+ * a batch's worth is done. Returns the datagrams handled. */
+static int place_loop(struct homa_rt *rt, struct homa_socket *s,
+		      struct homa_rt_rxbatch *b, uint64_t now)
+{
+	uint64_t gen = atomic_load(&s->ready_gen);
+	int total = 0;
+
+	for (int i = 0; i < HOMA_RT_RX_BATCH; i++) {
+		int r = place_one(rt, s, b, now);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			homa_rt_rx_errors(rt, s, now);
+			continue;
+		}
+		if (r == 2) {
+			int n = read_batch(s, b);
+
+			if (n < 0)
+				homa_rt_rx_errors(rt, s, now);
+			if (n > 0)
+				rt->stats.rx_syscalls++;
+			for (int j = 0; j < n; j++)
+				input_datagram(rt, s, &b->msgs[j], b->iov[j].iov_base,
+					       now);
+			total += n > 0 ? n : 0;
+			break;
+		}
+		total++;
+		if (atomic_load(&s->ready_gen) != gen)
+			break; /* let the caller take the message */
+	}
+	return total;
+}
+
+static int rx_input(struct homa_rt *rt, struct homa_socket *s, struct homa_rt_rxbatch *b,
+		    int n, uint64_t now)
 {
 	if (n < 0) {
 		homa_rt_rx_errors(rt, s, now);
 		homa_rt_after_engine(rt);
-		return;
+		return 0;
 	}
 	if (n == 0)
-		return;
-	rt->stats.rx_syscalls++;
-	for (int i = 0; i < n; i++)
-		input_datagram(rt, s, &b->msgs[i], b->iov[i].iov_base, now);
+		return 0;
+	if (n == HOMA_RT_RX_PLACE) {
+		n = place_loop(rt, s, b, now);
+	} else {
+		rt->stats.rx_syscalls++;
+		for (int i = 0; i < n; i++)
+			input_datagram(rt, s, &b->msgs[i], b->iov[i].iov_base, now);
+	}
 	homa_rt_after_engine(rt);
+	return n;
+}
+
+void homa_rt_rx_input(struct homa_rt *rt, struct homa_socket *s,
+		      struct homa_rt_rxbatch *b, int n, uint64_t now)
+{
+	rx_input(rt, s, b, n, now);
 }
 
 int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches)
@@ -530,13 +749,13 @@ int homa_rt_rx_drain(struct homa_rt *rt, struct homa_socket *s, int max_batches)
 	if (!b)
 		return 0;
 	for (int i = 0; i < max_batches; i++) {
-		int n = homa_rt_rx_read(s, b);
+		int n = homa_rt_rx_read(s, b), got;
 
-		homa_rt_rx_input(rt, s, b, n, homa_rt_now());
+		got = rx_input(rt, s, b, n, homa_rt_now());
 		if (n < 0)
 			continue; /* an ICMP error was pending; data may follow */
-		total += n;
-		if (n < HOMA_RT_RX_BATCH)
+		total += got;
+		if (got < HOMA_RT_RX_BATCH)
 			break;
 	}
 	return total;

@@ -8,6 +8,9 @@ if(TARGET homa)
   homa_add_test(BINARY rt_send_more
     SOURCES ${RT_TEST_DIR}/test_rt_send_more.c ${RT_TEST_DIR}/rt_helpers.c
     LIBS homa LABELS rt TIMEOUT 120)
+  homa_add_test(BINARY rt_place
+    SOURCES ${RT_TEST_DIR}/test_rt_place.c ${RT_TEST_DIR}/rt_helpers.c
+    LIBS homa LABELS rt TIMEOUT 120)
   if(EXISTS ${RT_TEST_DIR}/test_rt_control.c)
     homa_add_test(BINARY rt_control
       SOURCES ${RT_TEST_DIR}/test_rt_control.c ${RT_TEST_DIR}/rt_helpers.c

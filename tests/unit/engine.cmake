@@ -11,3 +11,5 @@ homa_add_test(BINARY engine_timer SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_
   ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)
 homa_add_test(BINARY engine_peer SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_peer.c
   LIBS homa_core)
+homa_add_test(BINARY engine_place SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_place.c
+  ${HOMA_ENGINE_TEST_COMMON} LIBS homa_core)

@@ -466,6 +466,39 @@ static void test_destroy__frees_gaps_and_allows_reinit(void **state)
 	fixture_destroy(&f);
 }
 
+/* homa_msgin_all_missing against a byte map, over random arrival orders. */
+static void test_all_missing__matches_byte_map(void **state)
+{
+	enum { LEN = 96 };
+	uint32_t seed = 7;
+
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		struct fixture f;
+		uint8_t got[LEN] = {0};
+
+		fixture_init(&f, LEN);
+		for (int k = 0; k < 12; k++) {
+			seed = seed * 1103515245u + 12345u;
+			uint32_t a = (seed >> 8) % LEN, n = 1 + (seed >> 20) % 12;
+			uint32_t b = a + n > LEN ? LEN : a + n;
+
+			assert_true(homa_msgin_add(&f.m, &f.mem, a, b, 0) >= 0);
+			memset(got + a, 1, b - a);
+			for (uint32_t s = 0; s <= LEN + 1; s++)
+				for (uint32_t e = 0; e <= LEN + 1; e++) {
+					int want = s < e && e <= LEN;
+
+					for (uint32_t x = s; want && x < e; x++)
+						want = !got[x];
+					assert_int_equal(
+					    homa_msgin_all_missing(&f.m, s, e), want);
+				}
+		}
+		fixture_destroy(&f);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_init__nothing_received),
     cmocka_unit_test(test_add__in_order_completes),
@@ -486,6 +519,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_missing__gaps_then_tail_cut_at_limit),
     cmocka_unit_test(test_missing__complete_message_has_none),
     cmocka_unit_test(test_destroy__frees_gaps_and_allows_reinit),
+    cmocka_unit_test(test_all_missing__matches_byte_map),
 };
 
 HOMA_TEST_MAIN(tests)

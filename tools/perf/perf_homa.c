@@ -100,6 +100,8 @@ void perf_homa_print_stats(FILE *f, uint64_t rpcs)
 	stat_line(f, "rt.sleeps", rt.sleeps, rpcs);
 	stat_line(f, "rt.rx_truncated", rt.rx_truncated, rpcs);
 	stat_line(f, "rt.bg_covers", rt.bg_covers, rpcs);
+	stat_line(f, "rt.rx_placed", rt.rx_placed, rpcs);
+	stat_line(f, "rt.rx_place_miss", rt.rx_place_miss, rpcs);
 }
 
 /* Creates the process's engine once, with the polling policy of this run. */
