@@ -150,6 +150,7 @@ int homa_config_default(struct homa_config *c)
 	err |= env_u32("HOMA_LINK_MBPS", &c->settings.link_mbps);
 	err |= env_u32("HOMA_TIMEOUT_TICKS", &c->settings.timeout_ticks);
 	err |= env_u32("HOMA_RESEND_TICKS", &c->settings.resend_ticks);
+	err |= env_u32("HOMA_REQUEST_ACK_TICKS", &c->settings.request_ack_ticks);
 	err |= env_u32("HOMA_UNSCHED_BYTES", &c->settings.unsched_bytes);
 	err |= env_u32("HOMA_MAX_INCOMING", &c->settings.max_incoming);
 	err |= env_u32("HOMA_NIC_BACKLOG_NS", &c->settings.max_nic_backlog_ns);
