@@ -65,17 +65,24 @@ request_ack_ticks=${HOMA_REQUEST_ACK_TICKS:-$((resend_ticks / 4 > 2 ? resend_tic
 # one receiver is 33 ms of link and overflows a 256 KB switch queue. Scale
 # them with the link like rtt_bytes/max_incoming on a real cluster: 100
 # bytes per Mbit/s of unscheduled data (0.8 ms of link; 40 KB from 400 Mbit/s
-# up) and ten times that in flight. The caller's environment wins.
+# up) and twenty times that in flight (below). The caller's environment wins.
 unsched_bytes=${HOMA_UNSCHED_BYTES:-$((LINK_MBPS * 100 < 40000 ? (LINK_MBPS * 100 > 3000 ? LINK_MBPS * 100 : 3000) : 40000))}
-max_incoming=${HOMA_MAX_INCOMING:-$((unsched_bytes * 10))}
+# The grant window must cover the link rate times the real round trip of a
+# grant, and on this testbed that includes the hosts: 8 processes on 2
+# cores delay a busy host's packets by milliseconds (short-message RTT P50
+# ~4 ms at 80% load). With 10x (100 KB, 8 ms of link) Homa's receivers
+# granted too little to keep their links busy (W3 at 80%: 77-81% of the
+# offered load carried); 20x carried 93%.
+max_incoming=${HOMA_MAX_INCOMING:-$((unsched_bytes * 20))}
 
 # Homa's pacer keeps at most max_nic_backlog_ns of packets queued at the NIC
 # (5 us by default: less than one 1500-byte packet at 100 Mbit/s, 120 us, so
 # every paced packet cost the sender a timer wake-up of its background
-# thread). The NIC here is a FIFO anyway: allow ~8 packets (1 ms at
+# thread). The NIC here is a FIFO anyway: allow ~16 packets (2 ms at
 # 100 Mbit/s); the runtime then wakes the pacer once half has drained and
-# sends the rest as one GSO batch.
-nic_backlog_ns=${HOMA_NIC_BACKLOG_NS:-$((100000000 / LINK_MBPS))}
+# sends the rest as one GSO batch (W3 at 80%: 0.41 bg wake-ups per RPC at
+# the client instead of 0.56 with 1 ms, and one per paced packet before).
+nic_backlog_ns=${HOMA_NIC_BACKLOG_NS:-$((200000000 / LINK_MBPS))}
 # The receive region holds every incoming message whole from its first
 # packet on; long messages waiting for grants at 80% load filled the default
 # 64 MiB (drop_no_buffers, RESEND/BUSY). It is virtual and mapped lazily.
