@@ -325,6 +325,8 @@ static void run_timers(struct homa_rt *rt, uint64_t now, int spinners, uint64_t 
 	rt->timer_slack = spinners ? HOMA_RT_IDLE_NS : pacer_slack(rt);
 	if (spinners)
 		next = now + HOMA_RT_IDLE_NS;
+	else if (next < UINT64_MAX - rt->timer_slack)
+		next += rt->timer_slack;
 	if (look_at < next)
 		next = look_at;
 	arm_timer(rt, next);
