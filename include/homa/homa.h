@@ -88,7 +88,12 @@ struct homa_config {
 	 *   link_mbps: 1000000 (1 Tbit/s) so the pacer does not throttle
 	 *     loopback traffic, whose real capacity is memory bandwidth; set
 	 *     the NIC's rate for real networks. Env HOMA_LINK_MBPS.
-	 *   timeout_ticks etc.: env HOMA_TIMEOUT_TICKS, HOMA_RESEND_TICKS.
+	 *   timeout_ticks etc.: env HOMA_TIMEOUT_TICKS, HOMA_RESEND_TICKS,
+	 *     HOMA_REQUEST_ACK_TICKS.
+	 *   max_nic_backlog_ns: env HOMA_NIC_BACKLOG_NS. The pacer is woken
+	 *     once half of it has drained, so on a slow link a backlog of
+	 *     several packets' time (e.g. 1 ms at 100 Mbit/s) sends a batch
+	 *     per wake-up instead of one packet.
 	 */
 	struct homa_settings settings;
 	/* Microseconds a waiting homa_recv() busy-polls before sleeping.

@@ -17,6 +17,8 @@
 #   PORT         server port (default 5000)
 #   TCP_CONNS    TCP connections per client-server pair (default 1)
 #   NICE         nice value of servers and clients (default -10)
+#   PERF_ARGS    extra options for every server and loaded client, e.g.
+#                --stats (counters in server_h<i>.log and <proto>/h<i>.err)
 # Files: RUN_DIR/<proto>/unloaded.samples, h<i>.samples, h<i>.json, h<i>.rc,
 #        RUN_DIR/<proto>/switch.txt (qdisc counters after the run).
 # Exit: 0 done, 2 not root, 3 namespaces/testbed unavailable, 4 server failed.
@@ -39,6 +41,7 @@ PROTOCOLS=${PROTOCOLS:-homa,tcp}
 PORT=${PORT:-5000}
 TCP_CONNS=${TCP_CONNS:-1}
 NICE=${NICE:--10}
+read -r -a perf_args <<<"${PERF_ARGS:-}"
 
 # Homa's timers count 1 ms ticks and are sized for 25 Gbit/s links, where a
 # full queue drains in well under a millisecond. Here a full queue at the NIC
@@ -50,15 +53,40 @@ NICE=${NICE:--10}
 max_queue_ms=$(((2 * QUEUE_KB * 1024 * 8) / (LINK_MBPS * 1000) + 1))
 resend_ticks=$((2 * max_queue_ms > 5 ? 2 * max_queue_ms : 5))
 timeout_ticks=$((20 * resend_ticks > 100 ? 20 * resend_ticks : 100))
+# Likewise a server asks for the ack of a response (NEED_ACK) after 2 ticks
+# by default; here a response can still sit in queues by then, and the
+# client's ack rides on its next request or its next tick anyway. Waiting a
+# quarter of the resend time saved ~0.5 packets per RPC (NEED_ACK + ACK) at
+# 80% load.
+request_ack_ticks=${HOMA_REQUEST_ACK_TICKS:-$((resend_ticks / 4 > 2 ? resend_ticks / 4 : 2))}
 
 # Homa's unscheduled bytes and its cap on granted-but-unreceived bytes are
 # sized for 25 Gbit/s (40 KB, 400 KB): at 100 Mbit/s 400 KB in flight toward
 # one receiver is 33 ms of link and overflows a 256 KB switch queue. Scale
 # them with the link like rtt_bytes/max_incoming on a real cluster: 100
 # bytes per Mbit/s of unscheduled data (0.8 ms of link; 40 KB from 400 Mbit/s
-# up) and ten times that in flight. The caller's environment wins.
+# up) and twenty times that in flight (below). The caller's environment wins.
 unsched_bytes=${HOMA_UNSCHED_BYTES:-$((LINK_MBPS * 100 < 40000 ? (LINK_MBPS * 100 > 3000 ? LINK_MBPS * 100 : 3000) : 40000))}
-max_incoming=${HOMA_MAX_INCOMING:-$((unsched_bytes * 10))}
+# The grant window must cover the link rate times the real round trip of a
+# grant, and on this testbed that includes the hosts: 8 processes on 2
+# cores delay a busy host's packets by milliseconds (short-message RTT P50
+# ~4 ms at 80% load). With 10x (100 KB, 8 ms of link) Homa's receivers
+# granted too little to keep their links busy (W3 at 80%: 77-81% of the
+# offered load carried); 20x carried 93%.
+max_incoming=${HOMA_MAX_INCOMING:-$((unsched_bytes * 20))}
+
+# Homa's pacer keeps at most max_nic_backlog_ns of packets queued at the NIC
+# (5 us by default: less than one 1500-byte packet at 100 Mbit/s, 120 us, so
+# every paced packet cost the sender a timer wake-up of its background
+# thread). The NIC here is a FIFO anyway: allow ~16 packets (2 ms at
+# 100 Mbit/s); the runtime then wakes the pacer once half has drained and
+# sends the rest as one GSO batch (W3 at 80%: 0.41 bg wake-ups per RPC at
+# the client instead of 0.56 with 1 ms, and one per paced packet before).
+nic_backlog_ns=${HOMA_NIC_BACKLOG_NS:-$((200000000 / LINK_MBPS))}
+# The receive region holds every incoming message whole from its first
+# packet on; long messages waiting for grants at 80% load filled the default
+# 64 MiB (drop_no_buffers, RESEND/BUSY). It is virtual and mapped lazily.
+rcvbuf_mb=${HOMA_RCVBUF_MB:-512}
 
 name="hc$$"
 server_pids=()
@@ -94,7 +122,9 @@ in_host() {
 	# measures the machine, not the protocol.
 	ip netns exec "$name-h$h" nice -n "$NICE" env HOMA_POLL_USECS=0 HOMA_LINK_MBPS="$LINK_MBPS" \
 		HOMA_RESEND_TICKS="$resend_ticks" HOMA_TIMEOUT_TICKS="$timeout_ticks" \
+		HOMA_REQUEST_ACK_TICKS="$request_ack_ticks" \
 		HOMA_UNSCHED_BYTES="$unsched_bytes" HOMA_MAX_INCOMING="$max_incoming" \
+		HOMA_NIC_BACKLOG_NS="$nic_backlog_ns" HOMA_RCVBUF_MB="$rcvbuf_mb" \
 		HOMA_MTU=1500 "$@"
 }
 
@@ -105,11 +135,11 @@ if ! "$here/testbed.sh" up --name "$name" --hosts "$HOSTS" --link-mbps "$LINK_MB
 	log "cannot build the testbed (network namespaces unavailable?)"
 	exit 3
 fi
-log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue; Homa resend/timeout ticks $resend_ticks/$timeout_ticks, unsched $unsched_bytes B, max incoming $max_incoming B"
+log "testbed $name: $HOSTS hosts, $LINK_MBPS Mbit/s ports, $PRIORITIES priority queue(s), ${QUEUE_KB} KiB per queue; Homa resend/timeout/need-ack ticks $resend_ticks/$timeout_ticks/$request_ack_ticks, unsched $unsched_bytes B, max incoming $max_incoming B, NIC backlog $nic_backlog_ns ns, receive region $rcvbuf_mb MiB"
 
 for ((i = 1; i <= HOSTS; i++)); do
 	in_host "$i" "$PERF" server --port "$PORT" --protocols "$PROTOCOLS" --no-poll \
-		--quiet >"$RUN_DIR/server_h$i.log" 2>&1 &
+		--quiet "${perf_args[@]}" >"$RUN_DIR/server_h$i.log" 2>&1 &
 	server_pids+=($!)
 done
 sleep 0.5
@@ -165,7 +195,7 @@ for p in "${protos[@]}"; do
 				--seconds "$SECONDS_RUN" --warmup "$WARMUP" \
 				--seed $((SEED + i)) --samples "$dir/h$i.samples" --json \
 				--tcp-conns "$TCP_CONNS" \
-				--quiet --no-poll >"$dir/h$i.json" 2>"$dir/h$i.err" \
+				--quiet --no-poll "${perf_args[@]}" >"$dir/h$i.json" 2>"$dir/h$i.err" \
 				</dev/null || rc=$?
 			echo "$rc" >"$dir/h$i.rc"
 		) &

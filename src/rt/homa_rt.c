@@ -13,7 +13,11 @@
  * sockets on which no application thread has waited recently. While a
  * receiver is around, the socket's fd is disarmed in the background epoll
  * set, so packet arrivals do not wake the background thread at all; it is
- * re-armed HOMA_RT_IDLE_NS after the last receiver left.
+ * re-armed HOMA_RT_IDLE_NS after the last receiver left. Nobody wakes the
+ * background thread to do that: it looks at its sockets when its timer
+ * fires, and whoever needs a look by some time (a receiver leaving, the
+ * bg thread itself) moves the timer earlier if it is not due by then
+ * (homa_rt_bg_look_by).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +35,6 @@
 
 #include "homa_rt.h"
 
-/* How long after the last receiver left a socket the bg thread takes over. */
-#define HOMA_RT_IDLE_NS 2000000ull
 /* The bg epoll data of the timerfd and stop eventfd (sockets use serial). */
 #define HOMA_RT_EV_TIMER 0
 #define HOMA_RT_EV_STOP	 1
@@ -146,8 +148,10 @@ int homa_config_default(struct homa_config *c)
 	err |= env_u32("HOMA_LINK_MBPS", &c->settings.link_mbps);
 	err |= env_u32("HOMA_TIMEOUT_TICKS", &c->settings.timeout_ticks);
 	err |= env_u32("HOMA_RESEND_TICKS", &c->settings.resend_ticks);
+	err |= env_u32("HOMA_REQUEST_ACK_TICKS", &c->settings.request_ack_ticks);
 	err |= env_u32("HOMA_UNSCHED_BYTES", &c->settings.unsched_bytes);
 	err |= env_u32("HOMA_MAX_INCOMING", &c->settings.max_incoming);
+	err |= env_u32("HOMA_NIC_BACKLOG_NS", &c->settings.max_nic_backlog_ns);
 	err |= env_u32("HOMA_POLL_USECS", &c->poll_usecs);
 	err |= env_u64("HOMA_RCVBUF_MB", &rcvbuf_mb);
 	c->default_rcvbuf_bytes = (size_t)rcvbuf_mb << 20;
@@ -267,6 +271,18 @@ static void arm_timer(struct homa_rt *rt, uint64_t deadline)
 }
 
 /*
+ * How late the bg timer may fire: half the pacer's NIC backlog. The pacer
+ * refills the NIC queue up to max_nic_backlog_ns whenever it runs; waking
+ * it only once half of that has drained sends several packets per wake-up
+ * (one GSO batch) instead of one packet per wake-up on a slow link. Other
+ * deadlines (1 ms ticks) do not mind.
+ */
+static uint64_t pacer_slack(const struct homa_rt *rt)
+{
+	return rt->cfg.settings.max_nic_backlog_ns / 2;
+}
+
+/*
  * Called with the lock held after every engine call: caches the next
  * deadline for the polling loops and moves the bg timer earlier if needed
  * (later deadlines just cause one early wake-up, cheaper than a syscall).
@@ -281,13 +297,24 @@ void homa_rt_after_engine(struct homa_rt *rt)
 }
 
 /*
+ * The background thread must look at its sockets by `at` (lock held): to
+ * re-arm one whose receivers have left. Costs a system call only when the
+ * timer would fire later than that.
+ */
+void homa_rt_bg_look_by(struct homa_rt *rt, uint64_t at)
+{
+	if (at < rt->timer_armed_at)
+		arm_timer(rt, at);
+}
+
+/*
  * Runs due timers and sets the next wake-up. While receivers spin, they run
  * due timers themselves (homa_rt_recv.c), so the background thread only
  * checks every HOMA_RT_IDLE_NS instead of waking on every 1 ms tick and
- * competing with them for the CPU and the lock. idle_check: some socket
- * waits to be taken back from its receivers (bg_rearm_idle).
+ * competing with them for the CPU and the lock. look_at: when some socket
+ * must be looked at again (bg_rearm_idle), UINT64_MAX if none.
  */
-static void run_timers(struct homa_rt *rt, uint64_t now, int spinners, int idle_check)
+static void run_timers(struct homa_rt *rt, uint64_t now, int spinners, uint64_t look_at)
 {
 	uint64_t next;
 
@@ -295,9 +322,13 @@ static void run_timers(struct homa_rt *rt, uint64_t now, int spinners, int idle_
 		homa_engine_handle_timeout(rt->engine, now);
 	next = homa_engine_next_timeout(rt->engine);
 	atomic_store(&rt->next_timeout, next);
-	rt->timer_slack = spinners ? HOMA_RT_IDLE_NS : 0;
-	if (spinners || (idle_check && next > now + HOMA_RT_IDLE_NS))
+	rt->timer_slack = spinners ? HOMA_RT_IDLE_NS : pacer_slack(rt);
+	if (spinners)
 		next = now + HOMA_RT_IDLE_NS;
+	else if (next < UINT64_MAX - rt->timer_slack)
+		next += rt->timer_slack;
+	if (look_at < next)
+		next = look_at;
 	arm_timer(rt, next);
 }
 
@@ -384,18 +415,20 @@ static void cover_stalled_spinner(struct homa_rt *rt, struct homa_socket *s, int
 }
 
 /*
- * Takes back sockets whose receivers have gone. Returns 1 if a later look is
- * needed: a receiver left less than HOMA_RT_IDLE_NS ago, or one is spinning
- * (it may leave any moment). Receivers that are all asleep need no looks:
- * one that slept kicks the background thread when it leaves (wait_loop).
+ * Takes back sockets whose receivers have gone. Returns when a later look is
+ * needed (UINT64_MAX: never): when the last receiver to leave a socket has
+ * been gone HOMA_RT_IDLE_NS, or HOMA_RT_IDLE_NS from now while one is
+ * spinning (it may leave any moment). Receivers that are all asleep need no
+ * looks: one that slept asks for a look when it wakes (sleep_once).
  */
-static int bg_rearm_idle(struct homa_rt *rt, uint64_t now)
+static uint64_t bg_rearm_idle(struct homa_rt *rt, uint64_t now)
 {
 	struct homa_socket *s;
-	int pending = 0;
+	uint64_t look = UINT64_MAX;
 
 	for (s = rt->socks; s; s = s->next) {
 		int waiters = atomic_load(&s->waiters);
+		uint64_t at;
 
 		if (atomic_load(&s->bg_armed) || atomic_load(&s->shut))
 			continue;
@@ -403,12 +436,18 @@ static int bg_rearm_idle(struct homa_rt *rt, uint64_t now)
 			continue;
 		if (receiver_active(s, now)) {
 			cover_stalled_spinner(rt, s, waiters);
-			pending = 1;
+			at = waiters > 0
+				 ? now + HOMA_RT_IDLE_NS
+				 : atomic_load(&s->last_wait_ns) + HOMA_RT_IDLE_NS;
+			if (at <= now)
+				at = now + 1;
+			if (at < look)
+				look = at;
 			continue;
 		}
 		homa_rt_bg_watch(rt, s, 1);
 	}
-	return pending;
+	return look;
 }
 
 /* 1 if some receiver is busy-polling right now (lock held). */
@@ -426,7 +465,7 @@ static void *bg_main(void *arg)
 {
 	struct homa_rt *rt = arg;
 	struct epoll_event evs[16];
-	int idle_check;
+	uint64_t look_at;
 
 	while (!atomic_load(&rt->bg_stop)) {
 		int n = epoll_wait(rt->bg_epfd, evs, 16, -1);
@@ -447,8 +486,8 @@ static void *bg_main(void *arg)
 				bg_socket_event(rt, evs[i].data.u64, evs[i].events, now);
 			}
 		}
-		idle_check = bg_rearm_idle(rt, now);
-		run_timers(rt, homa_rt_now(), any_spinner(rt), idle_check);
+		look_at = bg_rearm_idle(rt, now);
+		run_timers(rt, homa_rt_now(), any_spinner(rt), look_at);
 		homa_rt_unlock(rt);
 	}
 	return NULL;
@@ -470,6 +509,7 @@ static int bg_start(struct homa_rt *rt)
 	ev.data.u64 = HOMA_RT_EV_STOP;
 	epoll_ctl(rt->bg_epfd, EPOLL_CTL_ADD, rt->bg_stop_efd, &ev);
 	rt->timer_armed_at = UINT64_MAX;
+	rt->timer_slack = pacer_slack(rt);
 	return -pthread_create(&rt->bg, NULL, bg_main, rt);
 }
 

@@ -28,6 +28,8 @@
 #define HOMA_RT_RX_PLACE (HOMA_RT_RX_BATCH + 1)
 /* Datagrams at least this long are received in place when possible. */
 #define HOMA_RT_PLACE_MIN 16384
+/* How long after the last receiver left a socket the bg thread takes over. */
+#define HOMA_RT_IDLE_NS 2000000ull
 
 struct homa_socket {
 	struct homa_sock *core; /* lock */
@@ -79,7 +81,8 @@ struct homa_rt {
 	uint64_t next_serial;		   /* lock */
 	atomic_uint_fast64_t next_timeout; /* cached homa_engine_next_timeout() */
 	uint64_t timer_armed_at;	   /* lock: deadline programmed in timerfd */
-	uint64_t timer_slack; /* lock: HOMA_RT_IDLE_NS while receivers poll, else 0 */
+	uint64_t timer_slack; /* lock: HOMA_RT_IDLE_NS while receivers poll, else
+				 half the pacer's NIC backlog */
 
 	pthread_t bg;
 	int bg_epfd;
@@ -105,6 +108,7 @@ void homa_rt_sync_ready(struct homa_socket *s);
 void homa_rt_bg_watch(struct homa_rt *rt, struct homa_socket *s, int arm);
 void homa_rt_bg_unwatch(struct homa_rt *rt, struct homa_socket *s);
 void homa_rt_bg_kick(struct homa_rt *rt);
+void homa_rt_bg_look_by(struct homa_rt *rt, uint64_t at);
 int homa_rt_drop(struct homa_rt *rt, double fraction);
 int homa_rt_mtu_default(void);
 

@@ -8,10 +8,16 @@
  * starving sender threads of the lock, and one 100-byte round trip costs two
  * system calls on each side, as with raw UDP.
  *
- * After poll_usecs of nothing, it sleeps in epoll_wait() on its socket's fd
- * and wake_efd. Lost wake-ups are impossible: the fd is level-triggered, and
- * sleepers register (sleepers++) under the lock before a last check, so any
- * later ready callback writes wake_efd for them.
+ * After poll_usecs of nothing, it sleeps in epoll_pwait2() on its socket's fd
+ * and wake_efd, with a nanosecond timeout (a 70 us receive timeout sleeps
+ * 70 us, not a whole millisecond). Lost wake-ups are impossible: the fd is
+ * level-triggered, and sleepers register (sleepers++) under the lock before a
+ * last check, so any later ready callback writes wake_efd for them.
+ *
+ * A receiver that slept does not wake the background thread when it leaves
+ * (a cross-core wake-up per message costs ~60 us and CPU on both sides): it
+ * only makes sure the bg timer fires by the time the socket falls idle
+ * (homa_rt_bg_look_by), so that packets nobody waits for are still read.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,12 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "homa_rt.h"
 
 /* Longest single sleep: bounds how long a lost wake-up could ever last. */
-#define HOMA_RT_MAX_SLEEP_MS 1000
+#define HOMA_RT_MAX_SLEEP_NS 1000000000ull
 
 /* Copies an engine result into the caller's struct; returns homa_recv's value. */
 static int fill_msg(struct homa_socket *s, const struct homa_recv_msg *m,
@@ -76,6 +83,10 @@ static int buffers_exhausted(struct homa_socket *s)
 	size_t count = 0, n;
 	int stalled = 0, moving = 0;
 
+	/* A message stalls only after the pool refused it once: until then
+	 * this costs nothing, instead of a walk over every RPC per sleep. */
+	if (!homa_engine_stats(homa_rt_global->engine)->buffer_alloc_failures)
+		return 0;
 	homa_sock_get_info(s->core, &info, NULL, 0, &count);
 	if (!count || !(rpcs = malloc(count * sizeof(*rpcs))))
 		return 0;
@@ -117,8 +128,9 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		      struct homa_msg *msg, uint64_t deadline)
 {
 	struct epoll_event evs[2];
-	uint64_t now, junk;
-	int r, nev, ms = HOMA_RT_MAX_SLEEP_MS;
+	uint64_t now, junk, ns = HOMA_RT_MAX_SLEEP_NS;
+	struct timespec ts;
+	int r, nev, woken = 0;
 
 	pthread_mutex_lock(&rt->lock);
 	r = try_take(s, id, msg);
@@ -134,19 +146,30 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	if (r != -EAGAIN)
 		return r;
 	now = homa_rt_now();
-	if (deadline != UINT64_MAX && (deadline - now) / 1000000 + 1 < (uint64_t)ms)
-		ms = (int)((deadline - now) / 1000000 + 1);
-	nev = epoll_wait(s->wait_epfd, evs, 2, ms);
+	if (deadline != UINT64_MAX)
+		ns = deadline > now ? (deadline - now < ns ? deadline - now : ns) : 0;
+	ts.tv_sec = (time_t)(ns / 1000000000ull);
+	ts.tv_nsec = (long)(ns % 1000000000ull);
+	nev = epoll_pwait2(s->wait_epfd, evs, 2, &ts, NULL);
+	now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
 	s->sleepers--;
-	for (int i = 0; i < nev; i++)
-		if (evs[i].events & EPOLLERR)
-			homa_rt_rx_errors(rt, s,
-					  homa_rt_now()); /* else EPOLLERR persists */
+	for (int i = 0; i < nev; i++) {
+		if (evs[i].data.fd == s->wake_efd)
+			woken = 1;
+		else if (evs[i].events & EPOLLERR)
+			homa_rt_rx_errors(rt, s, now); /* else EPOLLERR persists */
+	}
+	/* The bg thread does not watch this socket while receivers come and go;
+	 * it must look again once they may have left for good. */
+	if (!atomic_load(&s->bg_armed))
+		homa_rt_bg_look_by(rt, now + HOMA_RT_IDLE_NS + HOMA_RT_IDLE_NS / 4);
 	homa_rt_after_engine(rt);
 	homa_rt_unlock(rt);
-	if (read(s->wake_efd, &junk, sizeof(junk)) < 0) {
-		/* woken by packets, not by wake_efd */
+	/* Only a signalled semaphore needs reading: one system call less for
+	 * a receiver woken by its packets. */
+	if (woken && read(s->wake_efd, &junk, sizeof(junk)) < 0) {
+		/* another sleeper took it: harmless */
 	}
 	/* -ETIME: slept through without news; polling again would only burn
 	 * a core on an idle socket. -EAGAIN: something arrived, poll again. */
@@ -169,7 +192,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	uint64_t now = homa_rt_now(), timeo = atomic_load(&s->rcvtimeo_us);
 	uint64_t budget = (uint64_t)rt->cfg.poll_usecs * 1000, spent = 0, last = now;
 	uint64_t deadline = timeo ? now + timeo * 1000 : UINT64_MAX, seen = 0;
-	int r, slept = 0;
+	int r;
 
 	atomic_fetch_add(&s->waiters, 1);
 	for (;;) {
@@ -202,7 +225,6 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 				sched_yield();
 			continue;
 		}
-		slept = 1;
 		r = sleep_once(rt, s, id, msg, deadline);
 		if (r == -ETIME) {
 			last = now = homa_rt_now(); /* budget stays spent: sleep again */
@@ -215,10 +237,6 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	}
 	atomic_store(&s->last_wait_ns, homa_rt_now());
 	atomic_fetch_sub(&s->waiters, 1);
-	/* The background thread does not watch sockets whose receivers all
-	 * sleep; after a sleep (slow anyway) tell it this one may need it. */
-	if (slept && !atomic_load(&s->bg_armed))
-		homa_rt_bg_kick(rt);
 	return r;
 }
 

@@ -18,7 +18,6 @@
 #include "perf_transport.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +59,8 @@ int perf_homa_listen(struct perf_listener *l, int port, int poll, char *err,
 
 #include "homa.h"
 
-#define SPIN_USECS	 1000000u /* poll_usecs when busy-polling */
-#define MAX_PER_CALL	 64
+#define SPIN_USECS   1000000u /* poll_usecs when busy-polling */
+#define MAX_PER_CALL 64
 
 int perf_homa_available(void)
 {
@@ -175,29 +174,9 @@ struct homa_client {
 	struct homa_socket *s;
 	const struct perf_addr *servers;
 	int poll;
-	int fd; /* homa_fd(s), for sleeping waits */
 	struct homa_msg msg;
 	uint64_t cur_us;
 };
-
-/*
- * Short sleeping waits of a blocking client: ppoll on homa_fd() has
- * nanosecond timeouts, while a timed homa_recv() sleeps in whole
- * milliseconds, which would hold back an open-loop schedule of sends every
- * few microseconds. Longer waits (closed loop) stay in homa_recv(): there
- * the packet wakes the waiting thread itself, while homa_fd() is only
- * signalled after the runtime's background thread woke up and processed the
- * packet (two wake-ups: measured 63 us instead of 27 us per round trip).
- */
-#define FD_WAIT_BELOW_NS 5000000u
-static void wait_fd(int fd, uint64_t timeout_ns)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	struct timespec ts = {.tv_sec = (time_t)(timeout_ns / PERF_NS_PER_SEC),
-			      .tv_nsec = (long)(timeout_ns % PERF_NS_PER_SEC)};
-
-	ppoll(&p, 1, &ts, NULL);
-}
 
 static int homa_client_send(void *impl, int server, uint64_t id, uint32_t len,
 			    uint32_t resp_len)
@@ -233,11 +212,11 @@ static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, 
 	struct homa_client *h = impl;
 	int n = 0;
 
-	if (!h->poll && timeout_ns && timeout_ns < FD_WAIT_BELOW_NS) {
-		homa_flush(h->s); /* the requests HOMA_SEND_MORE held */
-		wait_fd(h->fd, timeout_ns);
-		timeout_ns = 0;
-	}
+	/* Blocking clients sleep inside homa_recv() too (nanosecond timeouts):
+	 * the packet then wakes this thread directly. Waiting on homa_fd()
+	 * instead is signalled only after the runtime's background thread has
+	 * processed the packet: two wake-ups per response (measured 63 us
+	 * instead of 27 us per round trip). */
 	while (n < MAX_PER_CALL) {
 		int rc =
 		    recv_one(h->s, &h->msg, &h->cur_us, n == 0 && (timeout_ns || h->poll),
@@ -288,10 +267,6 @@ int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *c
 	}
 	h->servers = cfg->servers;
 	h->poll = cfg->poll;
-	/* Exporting the fd costs two system calls per message (the runtime keeps
-	 * it readable exactly while a message waits): only a sleeping client
-	 * needs it. */
-	h->fd = h->poll ? -1 : homa_fd(h->s);
 	c->ops = &homa_client_ops;
 	c->impl = h;
 	return 0;
