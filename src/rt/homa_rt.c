@@ -322,9 +322,9 @@ static void run_timers(struct homa_rt *rt, uint64_t now, int spinners, uint64_t 
 		homa_engine_handle_timeout(rt->engine, now);
 	next = homa_engine_next_timeout(rt->engine);
 	atomic_store(&rt->next_timeout, next);
-	rt->timer_slack = spinners ? HOMA_RT_IDLE_NS : pacer_slack(rt);
+	rt->timer_slack = spinners ? HOMA_RT_SPIN_LOOK_NS : pacer_slack(rt);
 	if (spinners)
-		next = now + HOMA_RT_IDLE_NS;
+		next = now + HOMA_RT_SPIN_LOOK_NS;
 	else if (next < UINT64_MAX - rt->timer_slack)
 		next += rt->timer_slack;
 	if (look_at < next)
@@ -437,7 +437,7 @@ static uint64_t bg_rearm_idle(struct homa_rt *rt, uint64_t now)
 		if (receiver_active(s, now)) {
 			cover_stalled_spinner(rt, s, waiters);
 			at = waiters > 0
-				 ? now + HOMA_RT_IDLE_NS
+				 ? now + HOMA_RT_SPIN_LOOK_NS
 				 : atomic_load(&s->last_wait_ns) + HOMA_RT_IDLE_NS;
 			if (at <= now)
 				at = now + 1;
@@ -529,6 +529,25 @@ static void rt_free(struct homa_rt *rt)
 	free(rt);
 }
 
+/*
+ * The engine lock spins briefly before it sleeps: its critical sections are
+ * a few microseconds, while a contended default mutex parks the waiter in
+ * the kernel and costs it a cross-core wake-up (~60 us here) - a busy-polling
+ * receiver that met the background thread's periodic look in the lock then
+ * lost a whole round trip's worth of time and more.
+ */
+static void init_lock(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
 static uint64_t fresh_seed(void)
 {
 	uint64_t seed = 0;
@@ -550,7 +569,7 @@ static int rt_create(const struct homa_config *c, struct homa_rt **out)
 		return -ENOMEM;
 	rt->cfg = *c;
 	rt->rng = c->drop_seed;
-	pthread_mutex_init(&rt->lock, NULL);
+	init_lock(&rt->lock);
 	pthread_cond_init(&rt->writable_cv, NULL);
 	rt->bg_epfd = rt->bg_timerfd = rt->bg_stop_efd = -1;
 	rt->next_serial = 2; /* 0 and 1 name the timer and stop fds */

@@ -123,6 +123,27 @@ static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	return r;
 }
 
+/*
+ * epoll_pwait2() (Linux 5.11+) with a nanosecond timeout; where the kernel
+ * (or valgrind, which does not know the call) answers ENOSYS, epoll_wait()
+ * with the timeout rounded up to whole milliseconds, remembered for good.
+ */
+static int sleep_wait(int epfd, struct epoll_event *evs, int max,
+		      const struct timespec *ts)
+{
+	static atomic_int no_pwait2;
+	int ms, nev;
+
+	if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+		nev = epoll_pwait2(epfd, evs, max, ts, NULL);
+		if (nev >= 0 || errno != ENOSYS)
+			return nev;
+		atomic_store(&no_pwait2, 1);
+	}
+	ms = (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000);
+	return epoll_wait(epfd, evs, max, ms);
+}
+
 /* Sleeps until packets or a wake-up arrive; -EAGAIN means "poll again". */
 static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		      struct homa_msg *msg, uint64_t deadline)
@@ -150,7 +171,7 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		ns = deadline > now ? (deadline - now < ns ? deadline - now : ns) : 0;
 	ts.tv_sec = (time_t)(ns / 1000000000ull);
 	ts.tv_nsec = (long)(ns % 1000000000ull);
-	nev = epoll_pwait2(s->wait_epfd, evs, 2, &ts, NULL);
+	nev = sleep_wait(s->wait_epfd, evs, 2, &ts);
 	now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
 	s->sleepers--;

@@ -350,6 +350,10 @@ int homa_set_server(struct homa_socket *s, int enable)
 	if (!s)
 		return -EINVAL;
 	pthread_mutex_lock(&rt->lock);
+	/* Requests that reached the kernel socket before this call were refused
+	 * when they arrived, as kernel Homa would have: input them first. */
+	if (enable)
+		homa_rt_rx_drain(rt, s, 64);
 	err =
 	    homa_rt_core_err(s, homa_sock_set_server(s->core, enable), "homa_set_server");
 	if (!err && enable)

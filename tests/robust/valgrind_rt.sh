@@ -40,7 +40,7 @@ while IFS='	' read -r name cmd; do
 	summary=$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log.vg" | tail -1)
 	printf '%-60s %s (valgrind errors: %s)\n' "$name" "$result" "${summary:-?}"
 	if [ "$result" != ok ]; then
-		tail -30 "$log" "$log.vg" >&2
+		tail -n 30 "$log" "$log.vg" >&2
 	fi
 done <"$LOGDIR/tests.txt"
 echo "valgrind: $total tests with label $LABEL, $bad failed, $(($(date +%s) - start)) s"
