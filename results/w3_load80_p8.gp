@@ -1,4 +1,4 @@
-# gnuplot w3_load80_p8.gp (from /work/wt-blk/results/) redraws w3_load80_p8.png from w3_load80_p8.data
+# gnuplot w3_load80_p8.gp (from /work/main/results/) redraws w3_load80_p8.png from w3_load80_p8.data
 set terminal pngcairo size 900,520 font ',11'
 set output 'w3_load80_p8.png'
 set title 'Slowdown, w3, 4 hosts, 100 Mbit/s, load 80%, 8 priority queue(s)'
