@@ -94,6 +94,18 @@ nic_backlog_ns=${HOMA_NIC_BACKLOG_NS:-$((200000000 / LINK_MBPS))}
 # short messages wait 10-20x less, but Homa then carries 92-98% of the
 # offered load instead of 95-101% (docs/results.md, "The pacer's share").
 client_link_mbps=${HOMA_CLIENT_LINK_MBPS:-$LINK_MBPS}
+# COMBINED=1: each host's loaded run is ONE process that both loads the others
+# and serves them (homa-perf client --serve-port), so each host has one Homa
+# engine and one pacer, as with kernel Homa, and half the processes share
+# the two cores. The separate servers then only answer the unloaded probes.
+COMBINED=${COMBINED:-1}
+if [ "$COMBINED" = 1 ]; then
+	load_port=$((PORT + 2))
+	combined_args=(--serve-port "$load_port" --start-delay 1)
+else
+	load_port=$PORT
+	combined_args=()
+fi
 # The receive region holds every incoming message whole from its first
 # packet on; long messages waiting for grants at 80% load filled the default
 # 64 MiB (drop_no_buffers, RESEND/BUSY). It is virtual and mapped lazily.
@@ -196,7 +208,7 @@ for p in "${protos[@]}"; do
 		servers=""
 		for ((j = 1; j <= HOSTS; j++)); do
 			[ "$i" = "$j" ] && continue
-			servers="${servers:+$servers,}$(addr "$j"):$PORT"
+			servers="${servers:+$servers,}$(addr "$j"):$load_port"
 		done
 		(
 			rc=0
@@ -207,7 +219,8 @@ for p in "${protos[@]}"; do
 				--seconds "$SECONDS_RUN" --warmup "$WARMUP" \
 				--seed $((SEED + i)) --samples "$dir/h$i.samples" --json \
 				--tcp-conns "$TCP_CONNS" \
-				--quiet --no-poll "${perf_args[@]}" >"$dir/h$i.json" 2>"$dir/h$i.err" \
+				--quiet --no-poll "${combined_args[@]}" "${perf_args[@]}" \
+				>"$dir/h$i.json" 2>"$dir/h$i.err" \
 				</dev/null || rc=$?
 			echo "$rc" >"$dir/h$i.rc"
 		) &

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define STALL_NS       (5 * PERF_NS_PER_SEC)
 #define UDP_TIMEOUT_NS PERF_NS_PER_SEC /* a lost datagram is a lost RPC */
@@ -142,6 +143,7 @@ static void client_print(const struct perf_opts *o, const struct homa_workload *
 
 int perf_client_main(const struct perf_opts *o)
 {
+	struct timespec delay;
 	struct homa_workload wl;
 	struct perf_load_cfg cfg;
 	struct perf_load_result r;
@@ -160,7 +162,25 @@ int perf_client_main(const struct perf_opts *o)
 		fprintf(stderr, "homa-perf client: %s, workload %s (mean %.0f B), %s\n",
 			perf_proto_name(o->proto), wl.name, wl.mean,
 			o->gbps > 0 ? "open loop" : "closed loop");
+	delay.tv_sec = (time_t)o->start_delay;
+	delay.tv_nsec = (long)((o->start_delay - (double)delay.tv_sec) * 1e9);
+	if (o->serve_port) {
+		if (o->proto == PERF_UDP ||
+		    perf_server_bg_start(o, o->serve_port, o->proto) != 0) {
+			fprintf(stderr, "homa-perf client: cannot serve %s on port %d\n",
+				perf_proto_name(o->proto), o->serve_port);
+			homa_workload_free(&wl);
+			return 1;
+		}
+		/* Let the other hosts' processes start serving too. */
+		nanosleep(&delay, NULL);
+	}
 	rc = perf_run(o, o->proto, &cfg, &r, err, sizeof(err));
+	if (o->serve_port) {
+		/* Keep serving while the other hosts' runs end too. */
+		nanosleep(&delay, NULL);
+		perf_server_bg_stop();
+	}
 	if (rc != 0)
 		fprintf(stderr, "homa-perf client: %s\n", err);
 	if (r.samples.n || rc == 0)

@@ -18,6 +18,8 @@ static const char usage_text[] =
     "         --workload w1..w5|starve|BYTES (--gbps G | --client-max N) --seconds S\n"
     "         [--one-way] [--response-bytes B] [--seed S] [--samples FILE] [--json]\n"
     "         [--tcp-conns N] [--max-outstanding N] [--warmup S]\n"
+    "         [--serve-port P [--start-delay S]]  (also serve --protocol on P,\n"
+    "         in this process: one Homa engine per host)\n"
     "  rtt    --server HOST:PORT --length B --count N --protocol homa|tcp|udp\n"
     "  tput   --server HOST:PORT --length B --seconds S --protocol homa|tcp\n"
     "         [--outstanding N]\n"

@@ -7,6 +7,10 @@
 /* Each returns the process exit status. */
 int perf_server_main(const struct perf_opts *o);
 int perf_client_main(const struct perf_opts *o);
+/* Serves protocol p on port in background threads of this process (blocking
+ * or polling as o says); 0 or -1. perf_server_bg_stop() ends them. */
+int perf_server_bg_start(const struct perf_opts *o, int port, enum perf_proto p);
+void perf_server_bg_stop(void);
 int perf_rtt_main(const struct perf_opts *o);
 int perf_tput_main(const struct perf_opts *o);
 int perf_demo_main(const struct perf_opts *o, const char *self);

@@ -33,6 +33,8 @@ enum {
 	O_NO_POLL,
 	O_CPU,
 	O_READY_FD,
+	O_SERVE_PORT,
+	O_START_DELAY,
 	O_QUIET,
 	O_STATS,
 	O_HELP,
@@ -62,6 +64,8 @@ static const struct option long_opts[] = {
     {"no-poll", no_argument, NULL, O_NO_POLL},
     {"cpu", required_argument, NULL, O_CPU},
     {"ready-fd", required_argument, NULL, O_READY_FD},
+    {"serve-port", required_argument, NULL, O_SERVE_PORT},
+    {"start-delay", required_argument, NULL, O_START_DELAY},
     {"quiet", no_argument, NULL, O_QUIET},
     {"stats", no_argument, NULL, O_STATS},
     {"help", no_argument, NULL, O_HELP},
@@ -219,6 +223,10 @@ static int parse_number(struct perf_opts *o, int c, const char *arg)
 		return parse_u64(arg, 0, 1023, &v) ? -1 : (o->cpu = (int)v, 0);
 	case O_READY_FD:
 		return parse_u64(arg, 0, 1 << 20, &v) ? -1 : (o->ready_fd = (int)v, 0);
+	case O_SERVE_PORT:
+		return parse_u64(arg, 1, 32767, &v) ? -1 : (o->serve_port = (int)v, 0);
+	case O_START_DELAY:
+		return parse_double(arg, 0, 60, &o->start_delay);
 	case O_GBPS:
 		return parse_double(arg, 1e-6, 10000, &o->gbps);
 	case O_SECONDS:

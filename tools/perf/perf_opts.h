@@ -42,6 +42,8 @@ struct perf_opts {
 	uint32_t max_outstanding; /* --max-outstanding (open-loop cap) */
 	int progress;		  /* per-second lines; --quiet clears */
 	int stats;		  /* --stats: print Homa counters at the end */
+	int serve_port;		  /* client: --serve-port, also serve --protocol here */
+	double start_delay;	  /* client: --start-delay seconds before the load */
 };
 
 /* Defaults for every field (see docs/perf.md). Reads HOMA_POLL_USECS. */

@@ -144,6 +144,52 @@ static int run_workers(struct worker *ws, int nw)
 	return err ? 1 : 0;
 }
 
+/* ------------------------------------------------- serving inside a client */
+
+static struct perf_listener bg_ls[PERF_NPROTO];
+static struct worker bg_ws[PERF_NPROTO];
+static int bg_nls, bg_nw;
+
+int perf_server_bg_start(const struct perf_opts *o, int port, enum perf_proto p)
+{
+	struct perf_opts so = *o;
+
+	so.port = port;
+	so.threads = 1;
+	so.protos = 1u << p;
+	so.ready_fd = -1;
+	stop_flag = 0;
+	bg_nls = bg_nw = 0;
+	if (open_listeners(&so, bg_ls, &bg_nls) != 0 || bg_nls == 0)
+		return -1;
+	bg_nw = make_workers(&so, bg_ls, bg_nls, bg_ws);
+	if (bg_nw < 0) {
+		bg_nw = 0;
+		perf_server_bg_stop();
+		return -1;
+	}
+	for (int i = 0; i < bg_nw; i++) {
+		if (pthread_create(&bg_ws[i].thread, NULL, worker_run, &bg_ws[i]) != 0) {
+			bg_nw = i;
+			perf_server_bg_stop();
+			return -1;
+		}
+	}
+	fprintf(stderr, "homa-perf client: also serving %s on port %d\n",
+		perf_proto_name(p), port);
+	return 0;
+}
+
+void perf_server_bg_stop(void)
+{
+	stop_flag = 1;
+	for (int i = 0; i < bg_nw; i++)
+		pthread_join(bg_ws[i].thread, NULL);
+	for (int i = 0; i < bg_nls; i++)
+		bg_ls[i].close(&bg_ls[i]);
+	bg_nw = bg_nls = 0;
+}
+
 int perf_server_main(const struct perf_opts *o)
 {
 	struct perf_listener ls[PERF_NPROTO];
