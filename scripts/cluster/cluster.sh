@@ -92,7 +92,7 @@ nic_backlog_ns=${HOMA_NIC_BACKLOG_NS:-$((200000000 / LINK_MBPS))}
 # rt.tx_errors, then RESENDs). HOMA_CLIENT_LINK_MBPS gives the client's pacer
 # a share of the link instead: at 90% the drops and most RESENDs go away and
 # short messages wait 10-20x less, but Homa then carries 92-98% of the
-# offered load instead of 95-101% (docs/results.md, "The pacer's share").
+# offered load instead of 95-101% (docs/results.md, "One Homa engine per host"); COMBINED=1 (below) needs no share.
 client_link_mbps=${HOMA_CLIENT_LINK_MBPS:-$LINK_MBPS}
 # COMBINED=1: each host's loaded run is ONE process that both loads the others
 # and serves them (homa-perf client --serve-port), so each host has one Homa
