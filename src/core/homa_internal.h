@@ -76,6 +76,7 @@ static inline void homa_list_remove(struct homa_link *n)
 /* A tombstone: a server RPC whose request ran, remembered until `expires`. */
 struct homa_tomb {
 	struct homa_tomb *hnext;      /* engine tombstone hash chain */
+	struct homa_tomb **hpprev;    /* what points at us in that chain */
 	struct homa_link engine_link; /* engine FIFO, oldest first (expiry) */
 	struct homa_link peer_link;   /* peer FIFO, oldest first (per-peer bound) */
 	struct homa_peer *peer;
@@ -117,6 +118,9 @@ struct homa_peer {
 	uint32_t resend_count;	   /* RPCs that sent RESEND/BUSY probes to it this tick */
 	struct homa_link tombs;
 	uint32_t num_tombs;
+	/* The highest id ever tombstoned for this peer: a request with a higher
+	 * id (the usual case: a client's ids grow) needs no table lookup. */
+	uint64_t max_tomb_id;
 };
 
 /* --------------------------------------------------------------- RPCs */

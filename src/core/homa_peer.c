@@ -336,6 +336,15 @@ static size_t tomb_bucket(const struct homa_engine *e, const struct homa_peer *p
 	       (e->tomb_nbuckets - 1);
 }
 
+static void tomb_link(struct homa_tomb **head, struct homa_tomb *t)
+{
+	t->hnext = *head;
+	t->hpprev = head;
+	if (*head != NULL)
+		(*head)->hpprev = &t->hnext;
+	*head = t;
+}
+
 static void tomb_table_grow(struct homa_engine *e)
 {
 	size_t old_n = e->tomb_nbuckets, n = old_n ? old_n * 2 : TOMB_MIN_BUCKETS, i;
@@ -352,8 +361,7 @@ static void tomb_table_grow(struct homa_engine *e)
 			size_t b = tomb_bucket(e, t->peer, t->id);
 
 			old[i] = t->hnext;
-			t->hnext = nb[b];
-			nb[b] = t;
+			tomb_link(&nb[b], t);
 		}
 	}
 	homa_mem_free(&e->mem, old, old_n * sizeof(*old));
@@ -370,11 +378,10 @@ static void tomb_table_free_if_empty(struct homa_engine *e)
 
 static void tomb_free(struct homa_engine *e, struct homa_tomb *t)
 {
-	struct homa_tomb **pp = &e->tomb_buckets[tomb_bucket(e, t->peer, t->id)];
-
-	while (*pp != t)
-		pp = &(*pp)->hnext;
-	*pp = t->hnext;
+	/* Unlinked in place: no walk down a chain of cold tombstones. */
+	*t->hpprev = t->hnext;
+	if (t->hnext != NULL)
+		t->hnext->hpprev = t->hpprev;
 	homa_list_remove(&t->engine_link);
 	homa_list_remove(&t->peer_link);
 	t->peer->num_tombs--;
@@ -413,9 +420,10 @@ void homa_peer_tomb_add(struct homa_engine *e, struct homa_peer *peer, uint64_t 
 	e->num_tombs++;
 	homa_list_insert_before(&e->tombs, &t->engine_link);
 	homa_list_insert_before(&peer->tombs, &t->peer_link);
+	if (id > peer->max_tomb_id)
+		peer->max_tomb_id = id;
 	b = tomb_bucket(e, peer, id);
-	t->hnext = e->tomb_buckets[b];
-	e->tomb_buckets[b] = t;
+	tomb_link(&e->tomb_buckets[b], t);
 	homa_timer_wake(e, now);
 }
 
@@ -424,7 +432,7 @@ int homa_peer_tomb_find(const struct homa_engine *e, const struct homa_peer *pee
 {
 	const struct homa_tomb *t;
 
-	if (e->tomb_nbuckets == 0)
+	if (e->tomb_nbuckets == 0 || id > peer->max_tomb_id)
 		return 0;
 	for (t = e->tomb_buckets[tomb_bucket(e, peer, id)]; t != NULL; t = t->hnext)
 		if (t->peer == peer && t->id == id)

@@ -208,6 +208,46 @@ static void test_peer__tombstones_bounded_per_peer_oldest_dropped(void **state)
 	homa_engine_free(e);
 }
 
+static void test_peer__tombstones_found_out_of_order_across_table_growth(void **state)
+{
+	static const uint64_t ids[] = {41, 7, 99, 3, 57, 15, 77, 1, 63, 29};
+	struct homa_settings st;
+	struct sent out;
+	struct homa_engine *e;
+	struct homa_sock *s;
+	struct homa_addr a = addr(1);
+	struct homa_peer *p;
+	size_t i, n = sizeof(ids) / sizeof(ids[0]);
+
+	(void)state;
+	homa_settings_default(&st);
+	st.max_tombstones_per_peer = 6;
+	e = engine(&out, &st);
+	assert_int_equal(homa_sock_new(e, &s), 0);
+	p = homa_peer_get(e, &a);
+	/* Ids arrive in no order (several client engines share an address),
+	 * the table grows under them, and the oldest are dropped from the
+	 * middle of hash chains: every survivor is still found, and a lower
+	 * id than the highest ever added is looked up, not assumed absent. */
+	for (i = 0; i < 200; i++)
+		homa_peer_tomb_add(e, p, 1001 + 2 * i, 99, 0);
+	for (i = 0; i < n; i++)
+		homa_peer_tomb_add(e, p, ids[i], 99, 0);
+	for (i = 0; i < n; i++) {
+		if (i < n - 6)
+			assert_false(homa_peer_tomb_find(e, p, ids[i]));
+		else
+			assert_true(homa_peer_tomb_find(e, p, ids[i]));
+	}
+	assert_false(homa_peer_tomb_find(e, p, 1399));
+	assert_false(homa_peer_tomb_find(e, p, 5001));
+	homa_peer_tomb_expire(e, UINT64_MAX);
+	for (i = 0; i < n; i++)
+		assert_false(homa_peer_tomb_find(e, p, ids[i]));
+	homa_peer_put(e, p);
+	homa_engine_free(e);
+}
+
 static void test_peer__tombstones_expire_after_tombstone_ns(void **state)
 {
 	struct sent out;
@@ -271,6 +311,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_peer__acks_popped_oldest_first),
     cmocka_unit_test(test_peer__ack_into_full_cache_sends_it_with_five_oldest),
     cmocka_unit_test(test_peer__tombstones_bounded_per_peer_oldest_dropped),
+    cmocka_unit_test(test_peer__tombstones_found_out_of_order_across_table_growth),
     cmocka_unit_test(test_peer__tombstones_expire_after_tombstone_ns),
     cmocka_unit_test(test_rpc__table_grows_and_finds_every_rpc),
 };
