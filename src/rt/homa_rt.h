@@ -64,6 +64,10 @@ struct homa_socket {
 	atomic_int bg_armed;		   /* lock (writes): fd is in the bg epoll set */
 	atomic_int shut;		   /* homa_shutdown() was called */
 	atomic_int rx_bulk; /* the last datagram read was large: peek before reading */
+	/* recvmmsg() batch size, adapted to the traffic (homa_rt_carrier.c
+	 * read_batch); rx_streak counts reads in a row that filled it. */
+	atomic_int rx_vlen;
+	atomic_int rx_streak;
 
 	/* Settings. */
 	atomic_int nonblock;
