@@ -97,7 +97,8 @@ client_link_mbps=${HOMA_CLIENT_LINK_MBPS:-$LINK_MBPS}
 # COMBINED=1: each host's loaded run is ONE process that both loads the others
 # and serves them (homa-perf client --serve-port), so each host has one Homa
 # engine and one pacer, as with kernel Homa, and half the processes share
-# the two cores. The separate servers then only answer the unloaded probes.
+# the two cores (Homa's load socket answers the requests itself: one thread).
+# The separate servers then only answer the unloaded probes.
 COMBINED=${COMBINED:-1}
 if [ "$COMBINED" = 1 ]; then
 	load_port=$((PORT + 2))

@@ -25,7 +25,8 @@ static int open_client(const struct perf_opts *o, enum perf_proto p,
 	struct perf_client_cfg cc = {.servers = o->servers,
 				     .nservers = o->nservers,
 				     .tcp_conns = o->tcp_conns,
-				     .poll = o->poll};
+				     .poll = o->poll,
+				     .serve_port = p == PERF_HOMA ? o->serve_port : 0};
 
 	if (p == PERF_TCP)
 		return perf_tcp_client_open(c, &cc, err, errlen);
@@ -164,7 +165,13 @@ int perf_client_main(const struct perf_opts *o)
 			o->gbps > 0 ? "open loop" : "closed loop");
 	delay.tv_sec = (time_t)o->start_delay;
 	delay.tv_nsec = (long)((o->start_delay - (double)delay.tv_sec) * 1e9);
-	if (o->serve_port) {
+	if (o->serve_port && o->proto == PERF_HOMA) {
+		/* The load socket itself serves (open_client binds it): one
+		 * socket and one thread per process, as a Homa application
+		 * would have; it answers while waiting for the others too. */
+		cfg.idle_before_ns = cfg.idle_after_ns =
+		    (uint64_t)delay.tv_sec * PERF_NS_PER_SEC + (uint64_t)delay.tv_nsec;
+	} else if (o->serve_port) {
 		if (o->proto == PERF_UDP ||
 		    perf_server_bg_start(o, o->serve_port, o->proto) != 0) {
 			fprintf(stderr, "homa-perf client: cannot serve %s on port %d\n",
@@ -176,7 +183,7 @@ int perf_client_main(const struct perf_opts *o)
 		nanosleep(&delay, NULL);
 	}
 	rc = perf_run(o, o->proto, &cfg, &r, err, sizeof(err));
-	if (o->serve_port) {
+	if (o->serve_port && o->proto != PERF_HOMA) {
 		/* Keep serving while the other hosts' runs end too. */
 		nanosleep(&delay, NULL);
 		perf_server_bg_stop();

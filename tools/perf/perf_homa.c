@@ -168,6 +168,29 @@ static int quiet(int rc, const struct homa_msg *m)
 	return rc == -EAGAIN || (rc == -ETIMEDOUT && m->id == 0);
 }
 
+/*
+ * Answers the request in m (len bytes) with the length its header asks for.
+ * The response is held (HOMA_SEND_MORE): the caller goes straight back to
+ * homa_recv, which sends held responses as soon as no further request is
+ * ready.
+ */
+static void answer_request(struct homa_socket *s, const struct homa_msg *m, int len)
+{
+	uint8_t b[PERF_HDR_LEN];
+	struct perf_hdr req, r = {.len = PERF_HDR_LEN};
+	struct iovec iov[2] = {{b, PERF_HDR_LEN}, {perf_zeros, 0}};
+
+	if (homa_msg_copy(s, m, 0, b, PERF_HDR_LEN) == PERF_HDR_LEN &&
+	    perf_hdr_get(b, PERF_HDR_LEN, &req) == 0 && req.len == (uint32_t)len) {
+		r.len = perf_resp_len(&req);
+		r.id = req.id;
+	}
+	perf_hdr_put(b, &r);
+	iov[1].iov_len = r.len - PERF_HDR_LEN;
+	homa_replyv_flags(s, iov, r.len > PERF_HDR_LEN ? 2 : 1, &m->peer.sa, m->peer_len,
+			  m->id, HOMA_SEND_MORE);
+}
+
 /* ------------------------------------------------------------------ client */
 
 struct homa_client {
@@ -222,7 +245,9 @@ static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, 
 		    recv_one(h->s, &h->msg, &h->cur_us, n == 0 && (timeout_ns || h->poll),
 			     first_wait(h->poll, timeout_ns));
 
-		if (rc > 0)
+		if (rc > 0 && (h->msg.id & 1))
+			answer_request(h->s, &h->msg, rc); /* --serve-port: a request */
+		else if (rc > 0)
 			done(arg, h->msg.completion_cookie, 0);
 		else if (quiet(rc, &h->msg))
 			break;
@@ -265,6 +290,19 @@ int perf_homa_client_open(struct perf_client *c, const struct perf_client_cfg *c
 		free(h);
 		return -1;
 	}
+	if (cfg->serve_port > 0) {
+		struct perf_addr a = cfg->servers[0];
+
+		perf_addr_with_port(&a, &cfg->servers[0], (uint16_t)cfg->serve_port);
+		rc = homa_bind(h->s, (const struct sockaddr *)&a.ss, a.len);
+		if (rc != 0) {
+			snprintf(err, errlen, "homa_bind port %d: %s %s", cfg->serve_port,
+				 homa_strerror(rc), homa_last_error_msg());
+			homa_close(h->s);
+			free(h);
+			return -1;
+		}
+	}
 	h->servers = cfg->servers;
 	h->poll = cfg->poll;
 	c->ops = &homa_client_ops;
@@ -284,21 +322,7 @@ struct homa_ep {
 /* Answers the request in ep->msg with the length its header asks for. */
 static void answer(struct homa_ep *ep, int len)
 {
-	uint8_t b[PERF_HDR_LEN];
-	struct perf_hdr req, r = {.len = PERF_HDR_LEN};
-	struct iovec iov[2] = {{b, PERF_HDR_LEN}, {perf_zeros, 0}};
-
-	if (homa_msg_copy(ep->s, &ep->msg, 0, b, PERF_HDR_LEN) == PERF_HDR_LEN &&
-	    perf_hdr_get(b, PERF_HDR_LEN, &req) == 0 && req.len == (uint32_t)len) {
-		r.len = perf_resp_len(&req);
-		r.id = req.id;
-	}
-	perf_hdr_put(b, &r);
-	iov[1].iov_len = r.len - PERF_HDR_LEN;
-	/* homa_serve goes straight back to homa_recv, which sends the held
-	 * responses as soon as no further request is ready. */
-	homa_replyv_flags(ep->s, iov, r.len > PERF_HDR_LEN ? 2 : 1, &ep->msg.peer.sa,
-			  ep->msg.peer_len, ep->msg.id, HOMA_SEND_MORE);
+	answer_request(ep->s, &ep->msg, len);
 }
 
 static int homa_serve(void *impl, uint64_t timeout_ns)

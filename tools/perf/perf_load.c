@@ -296,6 +296,21 @@ static int setup(struct load *l, const struct perf_load_cfg *cfg)
 	return 0;
 }
 
+/* Polls (answering requests, if the transport does) until `until`. */
+static int idle_until(struct load *l, uint64_t until)
+{
+	uint64_t now;
+
+	while ((now = perf_now_ns()) < until) {
+		uint64_t w = until - now < MAX_WAIT_NS ? until - now : MAX_WAIT_NS;
+		int rc = l->c->ops->poll(l->c->impl, w, on_done, l);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int perf_load_run(struct perf_client *c, const struct perf_load_cfg *cfg,
 		  struct perf_load_result *r)
 {
@@ -310,12 +325,22 @@ int perf_load_run(struct perf_client *c, const struct perf_load_cfg *cfg,
 		free(l.free_list);
 		return -1;
 	}
+	if (cfg->idle_before_ns &&
+	    idle_until(&l, perf_now_ns() + cfg->idle_before_ns) < 0) {
+		r->error = -EIO;
+		free(l.slots);
+		free(l.free_list);
+		return -1;
+	}
 	l.t0 = l.last_progress = perf_now_ns();
 	l.mstart = l.t0 + cfg->warmup_ns;
 	l.mend = l.mstart + cfg->duration_ns;
 	l.next_report = l.t0 + PERF_NS_PER_SEC;
 	l.next_arrival = l.t0;
 	rc = run_loop(&l);
+	/* Late responses of our own RPCs (slots still allocated) are ignored. */
+	if (cfg->idle_after_ns)
+		idle_until(&l, perf_now_ns() + cfg->idle_after_ns);
 	free(l.slots);
 	free(l.free_list);
 	return rc;

@@ -32,6 +32,12 @@ struct perf_load_cfg {
 	int progress;		 /* one line per second on stderr */
 	uint64_t rpc_timeout_ns; /* abandon an RPC after this (0: never) */
 	uint64_t stall_ns;	 /* give up when nothing completes this long */
+	/* Serving only (no requests sent) this long before the run starts and
+	 * after it ends: a transport that also answers requests (homa-perf
+	 * client --serve-port) keeps answering while the other hosts' runs start
+	 * and end. */
+	uint64_t idle_before_ns;
+	uint64_t idle_after_ns;
 	size_t max_samples;
 	/*
 	 * Optional: called with 1 when the measured window opens and with 0

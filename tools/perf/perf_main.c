@@ -19,7 +19,7 @@ static const char usage_text[] =
     "         [--one-way] [--response-bytes B] [--seed S] [--samples FILE] [--json]\n"
     "         [--tcp-conns N] [--max-outstanding N] [--warmup S]\n"
     "         [--serve-port P [--start-delay S]]  (also serve --protocol on P,\n"
-    "         in this process: one Homa engine per host)\n"
+    "         in this process: one Homa engine per host; Homa: on the load socket)\n"
     "  rtt    --server HOST:PORT --length B --count N --protocol homa|tcp|udp\n"
     "  tput   --server HOST:PORT --length B --seconds S --protocol homa|tcp\n"
     "         [--outstanding N]\n"

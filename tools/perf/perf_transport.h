@@ -44,6 +44,10 @@ struct perf_client_cfg {
 	int nservers;
 	int tcp_conns; /* TCP connections per server */
 	int poll;      /* 1: waits spin (lowest latency); 0: they sleep */
+	/* Homa only, > 0: the load socket is also bound to this server port and
+	 * answers the requests it receives (one socket per process, like a
+	 * kernel-Homa application that is both client and server). */
+	int serve_port;
 };
 
 /* Each returns 0, or -1 with a reason in err. */
