@@ -34,6 +34,8 @@ HOSTS=${HOSTS:-4}
 LINK_MBPS=${LINK_MBPS:-1000}
 PRIORITIES=${PRIORITIES:-1}
 QUEUE_KB=${QUEUE_KB:-256}
+# The links' MTU (both protocols; Homa packets are sized to it).
+MTU=${MTU:-1500}
 SECONDS_RUN=${SECONDS:-10}
 WARMUP=${WARMUP:-1}
 SEED=${SEED:-1}
@@ -51,7 +53,7 @@ read -r -a perf_args <<<"${PERF_ARGS:-}"
 # first RESEND waits twice that worst-case delay (never less than the default
 # 5 ticks), and an RPC is declared dead after 20 resend intervals (>= 100).
 max_queue_ms=$(((2 * QUEUE_KB * 1024 * 8) / (LINK_MBPS * 1000) + 1))
-resend_ticks=$((2 * max_queue_ms > 5 ? 2 * max_queue_ms : 5))
+resend_ticks=${HOMA_RESEND_TICKS:-$((2 * max_queue_ms > 5 ? 2 * max_queue_ms : 5))}
 timeout_ticks=$((20 * resend_ticks > 100 ? 20 * resend_ticks : 100))
 # Likewise a server asks for the ack of a response (NEED_ACK) after 2 ticks
 # by default; here a response can still sit in queues by then, and the
@@ -149,12 +151,12 @@ in_host() {
 		HOMA_REQUEST_ACK_TICKS="$request_ack_ticks" \
 		HOMA_UNSCHED_BYTES="$unsched_bytes" HOMA_MAX_INCOMING="$max_incoming" \
 		HOMA_NIC_BACKLOG_NS="$nic_backlog_ns" HOMA_RCVBUF_MB="$rcvbuf_mb" \
-		HOMA_MTU=1500 "$@"
+		HOMA_MTU="$MTU" "$@"
 }
 
 mkdir -p "$RUN_DIR"
 if ! "$here/testbed.sh" up --name "$name" --hosts "$HOSTS" --link-mbps "$LINK_MBPS" \
-	--priorities "$PRIORITIES" --queue-kb "$QUEUE_KB" >"$RUN_DIR/testbed.log" 2>&1; then
+	--priorities "$PRIORITIES" --queue-kb "$QUEUE_KB" --mtu "$MTU" >"$RUN_DIR/testbed.log" 2>&1; then
 	cat "$RUN_DIR/testbed.log" >&2
 	log "cannot build the testbed (network namespaces unavailable?)"
 	exit 3

@@ -24,6 +24,7 @@ mbps=1000
 prios=1
 queue_kb=256
 uplink=1
+mtu=1500
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--name) name=$2; shift 2 ;;
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--priorities) prios=$2; shift 2 ;;
 	--queue-kb) queue_kb=$2; shift 2 ;;
 	--uplink-shaping) uplink=$2; shift 2 ;;
+	--mtu) mtu=$2; shift 2 ;;
 	*) echo "testbed.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -102,7 +104,7 @@ up() {
 		local h="$name-h$i"
 		ip netns add "$h"
 		ip -n "$h" link set lo up
-		ip -n "$sw" link add "p$i" type veth peer name eth0 netns "$h"
+		ip -n "$sw" link add "p$i" mtu "$mtu" type veth peer name eth0 mtu "$mtu" netns "$h"
 		ip -n "$sw" link set "p$i" master br0
 		ip -n "$sw" link set "p$i" up
 		ip -n "$h" addr add "$(host_addr "$i")/24" dev eth0
