@@ -388,9 +388,12 @@ static void handle_data(struct in_ctx *c)
 		send_cutoffs_if_stale(c, rpc->peer);
 		data_into_rpc(c, rpc);
 	}
-	/* Acks ride on requests only: a client has no server RPCs to free. */
-	if (!homa_rpc_is_client_id(c->id))
-		process_ack(c->e, c->src, &ack, c->now);
+	/*
+	 * Any DATA packet may carry an ack, a response too: the peer's cache
+	 * holds acks for our server RPCs whatever RPC its next packet belongs
+	 * to (as in the reference), and an engine is often client and server.
+	 */
+	process_ack(c->e, c->src, &ack, c->now);
 }
 
 /* ----------------------------------------------------------- control */

@@ -376,6 +376,39 @@ static void test_acks__piggybacked_on_next_request(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+/* An engine that is client and server: its next response to the peer carries
+ * the ack, and the peer frees its server RPC. */
+static void test_acks__piggybacked_on_response(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c0 = htn_sock(net, 0, 0, 64),
+			*s0 = htn_sock(net, 0, SERVER_PORT, 64),
+			*c1 = htn_sock(net, 1, 0, 64),
+			*s1 = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_recv_msg m;
+	int err;
+
+	(void)state;
+	send_bytes(net, c0, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 100000);
+	answer_all(net, s1);
+	htn_run_for(net, 100000);
+	assert_int_equal(htn_recv(net, c0, 0, &m, NULL, 0), 0);
+	/* Host 0 holds the ack; host 1 asks it something. */
+	send_bytes(net, c1, 0, SERVER_PORT, 100, &err);
+	htn_run_for(net, 100000);
+	answer_all(net, s0);
+	htn_run_for(net, 100000);
+	assert_int_equal(stats(net, 1)->acks_received, 1);
+	assert_int_equal(stats(net, 0)->tx_ack, 0);
+	/* Only host 1's client RPC is left there, waiting for recv. */
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 1);
+	assert_int_equal(htn_recv(net, c1, 0, &m, NULL, 0), 0);
+	htn_run_for(net, 10 * MS);
+	assert_int_equal(stats(net, 1)->tx_need_ack, 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
 static void test_acks__cached_ack_flushed_at_next_tick_before_need_ack(void **state)
 {
 	struct htn *net = htn_new(2, NULL, 1000, 0);
@@ -775,6 +808,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reply__errors),
     cmocka_unit_test(test_acks__cache_overflow_sends_ack_packet),
     cmocka_unit_test(test_acks__piggybacked_on_next_request),
+    cmocka_unit_test(test_acks__piggybacked_on_response),
     cmocka_unit_test(test_acks__cached_ack_flushed_at_next_tick_before_need_ack),
     cmocka_unit_test(test_acks__need_ack_for_incomplete_response_gets_resend),
     cmocka_unit_test(test_limits__per_peer_cap_reclaims_oldest_incomplete_request),
