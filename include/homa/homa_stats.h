@@ -87,6 +87,7 @@ extern "C" {
 	X(acks_received, "acks processed (piggybacked or in ACK packets)")               \
 	X(acks_unknown, "acks naming no live server RPC")                                \
 	X(ack_overflows, "ACK packets sent because the ack cache was full")              \
+	X(acks_piggybacked, "cached acks sent on DATA packets")                          \
 	/* Grants and pacing. */                                                         \
 	X(grant_bytes, "bytes granted by SRPT grants")                                   \
 	X(fifo_grant_bytes, "bytes granted by FIFO grants")                              \

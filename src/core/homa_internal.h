@@ -107,10 +107,10 @@ struct homa_peer {
 	/* Acks for server RPCs of this peer that our clients consumed: a ring
 	 * of num_acks entries from acks[ack_head], oldest first. */
 	struct homa_ack acks[HOMA_PEER_ACKS];
+	uint32_t ack_ticks[HOMA_PEER_ACKS]; /* tick count (low 32 bits) at each push */
 	uint32_t ack_head;
 	uint32_t num_acks;
 	uint16_t ack_sport;	   /* port of the socket that pushed the last ack */
-	uint64_t ack_tick;	   /* tick count when the oldest cached ack was pushed */
 	struct homa_link ack_link; /* engine list of peers holding acks */
 	uint64_t need_ack_tick;	   /* tick count + 1 of our last NEED_ACK to it */
 	uint64_t heard_tick;	   /* tick count when a packet of one of its RPCs came */
@@ -292,6 +292,11 @@ int homa_engine_alive(const struct homa_engine *e);
 /* Restarts the tick clock if the engine was idle. */
 void homa_timer_wake(struct homa_engine *e, uint64_t now);
 void homa_timer_tick(struct homa_engine *e, uint64_t now);
+/*
+ * Ticks a cached ack may wait for a DATA packet to carry it before it goes
+ * out in an ACK packet: half of request_ack_ticks, at least 1.
+ */
+uint32_t homa_timer_ack_hold_ticks(const struct homa_settings *s);
 /* Installs new cutoffs from the size mix if prio_interval_ns has passed. */
 void homa_timer_recompute_cutoffs(struct homa_engine *e, uint64_t now);
 /* When the next recomputation is worth a wakeup (UINT64_MAX: not yet). */
@@ -299,6 +304,8 @@ uint64_t homa_timer_next_recompute(const struct homa_engine *e);
 /* Unscheduled priority level to use toward peer for a message of length. */
 int homa_unsched_prio(const struct homa_engine *e, const struct homa_peer *peer,
 		      uint32_t length);
+/* Lowest priority of a DATA packet to peer that may carry a cached ack. */
+int homa_ack_carrier_prio(const struct homa_engine *e, const struct homa_peer *peer);
 uint32_t homa_addr_hash(const struct homa_addr *a);
 uint64_t homa_hash64(uint64_t x);
 

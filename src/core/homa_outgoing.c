@@ -95,6 +95,19 @@ int homa_unsched_prio(const struct homa_engine *e, const struct homa_peer *peer,
 	return homa_prio_unsched_level(peer->cutoffs, e->s.num_priorities, length);
 }
 
+/*
+ * Lowest level at which a DATA packet to peer may carry a cached ack: the
+ * level of a message short enough to be sent all unscheduled. Scheduled
+ * packets and the unscheduled head of a long message can wait in a switch's
+ * low-priority queue for tens of milliseconds or be dropped there, and the ack
+ * with them, which costs the server a NEED_ACK and us an ACK. With one level
+ * every packet qualifies.
+ */
+int homa_ack_carrier_prio(const struct homa_engine *e, const struct homa_peer *peer)
+{
+	return homa_unsched_prio(e, peer, e->s.unsched_bytes);
+}
+
 static int data_prio(const struct homa_rpc *rpc, uint32_t offset)
 {
 	const struct homa_engine *e = rpc->sock->e;
@@ -136,13 +149,17 @@ void homa_outgoing_send_data(struct homa_rpc *rpc, uint32_t offset, uint32_t len
 	pkt.common.sequence = offset;
 	pkt.u.data.message_length = (uint32_t)rpc->out.length;
 	pkt.u.data.incoming = incoming;
-	homa_peer_ack_pop(rpc->peer, &pkt.u.data.ack);
+	if (priority < 0)
+		priority = data_prio(rpc, offset);
+	if (priority >= homa_ack_carrier_prio(e, rpc->peer)) {
+		homa_peer_ack_pop(rpc->peer, &pkt.u.data.ack);
+		if (pkt.u.data.ack.client_id != 0)
+			e->stats.acks_piggybacked++;
+	}
 	pkt.u.data.cutoff_version = rpc->peer->cutoff_version;
 	pkt.u.data.retransmit = (uint8_t)retransmit;
 	pkt.u.data.seg_offset = retransmit ? offset : HOMA_SEG_OFFSET_IN_SEQUENCE;
 	n = homa_wire_encode(&pkt, hdr, sizeof(hdr));
-	if (priority < 0)
-		priority = data_prio(rpc, offset);
 	e->stats.tx_data_bytes += len;
 	if (retransmit)
 		e->stats.tx_resent_packets++;

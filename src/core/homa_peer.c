@@ -8,12 +8,20 @@
  * sockets are all freed holds no memory).
  *
  * The ack cache (HOMA_PEER_ACKS entries) is drained oldest first, one ack
- * per DATA packet to the peer; when it is full, the new ack and the five
- * oldest go out in an ACK packet; and any ack cached for a whole tick
- * goes out in an ACK packet at the next tick. The reference pops the newest
- * ack onto each DATA packet, so under steady traffic the oldest entries can sit
+ * per DATA packet to the peer that travels at a high priority (at least the
+ * level of a message sent all unscheduled: homa_ack_carrier_prio(); any
+ * packet with one level); when it is full, the new ack and the five oldest go
+ * out in an ACK packet; and an ack that found no carrier within
+ * homa_timer_ack_hold_ticks() (half of request_ack_ticks, at least 1) goes out
+ * in an ACK packet, with as many younger ones as fit. Each entry remembers the
+ * tick it was pushed, so its own age decides. The reference pops the newest ack
+ * onto every DATA packet, so under steady traffic the oldest entries can sit
  * in the cache until the server NEED_ACKs them: in a busy simulated cluster
- * half the server RPCs were retired by NEED_ACK, one burst per tick.
+ * half the server RPCs were retired by NEED_ACK, one burst per tick. Acks on
+ * scheduled packets rode in the switch's low-priority queues, where they
+ * waited for tens of ms or were dropped; and flushing every tick cost 0.16
+ * ACK packets per RPC in a busy 100 Mbit/s emulated cluster, where a request
+ * to the same peer comes along a few ms later (docs/deviations.md).
  *
  * Tombstones (fix for reference 12.4). The reference forgets a server RPC as
  * soon as it is acked, so a request packet that was delayed in the network
@@ -277,6 +285,7 @@ void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 			struct homa_sock *s, uint64_t client_id, uint16_t server_port)
 {
 	struct homa_ack *slot;
+	uint32_t i;
 
 	if (peer->num_acks == HOMA_PEER_ACKS) {
 		e->stats.ack_overflows++;
@@ -285,13 +294,14 @@ void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 	}
 	if (peer->num_acks == 0) {
 		homa_timer_wake(e, e->now);
-		peer->ack_tick = e->tick_count;
 		peer->ack_head = 0;
 		homa_list_insert_before(&e->ack_peers, &peer->ack_link);
 	}
-	slot = &peer->acks[(peer->ack_head + peer->num_acks) % HOMA_PEER_ACKS];
+	i = (peer->ack_head + peer->num_acks) % HOMA_PEER_ACKS;
+	slot = &peer->acks[i];
 	slot->client_id = client_id;
 	slot->server_port = server_port;
+	peer->ack_ticks[i] = (uint32_t)e->tick_count;
 	peer->num_acks++;
 	peer->ack_sport = s->port;
 }
@@ -319,9 +329,9 @@ void homa_peer_flush_acks(struct homa_engine *e, struct homa_sock *s, uint64_t m
 		uint16_t sport = s != NULL ? s->port : p->ack_sport;
 
 		l = l->next;
-		if (e->tick_count - p->ack_tick < min_age)
-			continue;
-		while (p->num_acks != 0)
+		/* Each ACK packet takes the oldest acks, and fills up with newer ones. */
+		while (p->num_acks != 0 &&
+		       (uint32_t)e->tick_count - p->ack_ticks[p->ack_head] >= min_age)
 			homa_outgoing_ack(e, s != NULL ? s : homa_sock_find(e, sport), p,
 					  sport, 0, 0);
 	}

@@ -30,8 +30,9 @@ void homa_peer_ack_push(struct homa_engine *e, struct homa_peer *peer,
 /* Pops the oldest cached ack into *ack (client_id 0 if none). */
 void homa_peer_ack_pop(struct homa_peer *peer, struct homa_ack *ack);
 /*
- * Sends cached acks as ACK packets: those of every peer (min_age 0), or only
- * of peers whose oldest ack was cached at least min_age ticks ago.
+ * Sends cached acks as ACK packets: all of them (min_age 0), or, per peer,
+ * while its oldest cached ack was pushed at least min_age ticks ago (each
+ * packet also takes younger acks, up to 6).
  */
 void homa_peer_flush_acks(struct homa_engine *e, struct homa_sock *s, uint64_t min_age);
 

@@ -13,8 +13,11 @@
  * server RPC is reclaimed.
  *
  * Deliberate differences from the reference:
- *   - Acks cached for a whole tick are sent in an ACK packet (up to 6 ids),
- *     so NEED_ACK is rare under any traffic pattern.
+ *   - An ack cached for homa_timer_ack_hold_ticks() (half of
+ *     request_ack_ticks, at least 1) without a DATA packet to carry it is
+ *     sent in an ACK packet (up to 6 ids), so NEED_ACK is rare under any
+ *     traffic pattern; until then it waits for a high-priority DATA packet to
+ *     the peer (see homa_peer.c), which under load nearly always comes.
  *   - NEED_ACK (4.5) is sent request_ack_ticks after the response was fully
  *     sent and then every resend_interval ticks, not every tick, and at most
  *     one per peer per tick (the ACK answering it carries more); after
@@ -194,6 +197,11 @@ static void timer_sock(struct homa_sock *sock, uint64_t now)
 	}
 }
 
+uint32_t homa_timer_ack_hold_ticks(const struct homa_settings *s)
+{
+	return s->request_ack_ticks / 2 > 1 ? s->request_ack_ticks / 2 : 1;
+}
+
 void homa_timer_recompute_cutoffs(struct homa_engine *e, uint64_t now)
 {
 	uint32_t c[HOMA_MAX_PRIORITIES];
@@ -236,7 +244,7 @@ void homa_timer_tick(struct homa_engine *e, uint64_t now)
 		l = l->next;
 		timer_sock(s, now);
 	}
-	homa_peer_flush_acks(e, NULL, 1);
+	homa_peer_flush_acks(e, NULL, homa_timer_ack_hold_ticks(&e->s));
 	homa_grant_tick(&e->grant, now);
 	homa_peer_tomb_expire(e, now);
 }

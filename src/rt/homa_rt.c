@@ -152,8 +152,8 @@ int homa_config_default(struct homa_config *c)
 	err |= env_u32("HOMA_UNSCHED_BYTES", &c->settings.unsched_bytes);
 	err |= env_u32("HOMA_MAX_INCOMING", &c->settings.max_incoming);
 	err |= env_u32("HOMA_NIC_BACKLOG_NS", &c->settings.max_nic_backlog_ns);
-	err |= env_u32("HOMA_GRANT_FIFO_PERMIL", &c->settings.grant_fifo_fraction);
-	err |= env_u32("HOMA_PACER_FIFO_PERMIL", &c->settings.pacer_fifo_fraction);
+	err |= env_u32("HOMA_GRANT_FIFO_FRACTION", &c->settings.grant_fifo_fraction);
+	err |= env_u32("HOMA_PACER_FIFO_FRACTION", &c->settings.pacer_fifo_fraction);
 	err |= env_u32("HOMA_FIFO_GRANT_INCREMENT", &c->settings.fifo_grant_increment);
 	err |= env_u32("HOMA_POLL_USECS", &c->poll_usecs);
 	err |= env_u64("HOMA_RCVBUF_MB", &rcvbuf_mb);

@@ -401,6 +401,7 @@ static void test_acks__piggybacked_on_response(void **state)
 	htn_run_for(net, 100000);
 	assert_int_equal(stats(net, 1)->acks_received, 1);
 	assert_int_equal(stats(net, 0)->tx_ack, 0);
+	assert_int_equal(stats(net, 0)->acks_piggybacked, 1);
 	/* Only host 1's client RPC is left there, waiting for recv. */
 	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 1);
 	assert_int_equal(htn_recv(net, c1, 0, &m, NULL, 0), 0);
@@ -434,6 +435,145 @@ static void test_acks__cached_ack_flushed_at_next_tick_before_need_ack(void **st
 	htn_run_for(net, 3000 * MS);
 	assert_int_equal(homa_engine_next_timeout(net->hosts[1].engine), UINT64_MAX);
 	assert_int_equal(htn_free(net), 0);
+}
+
+/* With nothing to carry it, a cached ack waits request_ack_ticks / 2. */
+static void test_acks__cached_ack_waits_half_request_ack_ticks(void **state)
+{
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *c, *s;
+	struct homa_recv_msg m;
+	uint64_t t0;
+	int err;
+
+	(void)state;
+	homa_settings_default(&st);
+	st.request_ack_ticks = 20;
+	net = htn_new(2, &st, 1000, 0);
+	c = htn_sock(net, 0, 0, 64);
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 100000);
+	answer_all(net, s);
+	htn_run_for(net, 100000);
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	t0 = net->now;
+	htn_run_for(net, 8 * MS);
+	assert_int_equal(stats(net, 0)->tx_ack, 0);
+	htn_run_for(net, 3 * MS);
+	assert_int_equal(stats(net, 0)->tx_ack, 1);
+	assert_true(net->now - t0 <= 11 * MS);
+	htn_run_for(net, 30 * MS);
+	assert_int_equal(stats(net, 1)->tx_need_ack, 0);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
+/* Which DATA packets from host 0 carried an ack. */
+struct carriers {
+	int n, low;	     /* carriers; carriers at a scheduled level (< 4) */
+	uint32_t last_seq;   /* offset of the last carrier */
+	uint32_t last_len;   /* its message's length */
+	uint32_t sched_pkts; /* DATA packets past the unscheduled bytes */
+};
+
+static enum htn_verdict carriers_hook(void *ctx, struct htn *net, int from, int to,
+				      const struct homa_packet *pkt, uint64_t *delay_ns)
+{
+	struct carriers *cr = ctx;
+	int prio = net->hosts[from].last_priority[HOMA_PKT_DATA - HOMA_PKT_TYPE_MIN];
+
+	(void)to, (void)delay_ns;
+	if (from != 0 || pkt->common.type != HOMA_PKT_DATA)
+		return HTN_PASS;
+	if (pkt->common.sequence >= 40000)
+		cr->sched_pkts++;
+	if (pkt->u.data.ack.client_id == 0)
+		return HTN_PASS;
+	cr->n++;
+	cr->low += prio < 4;
+	cr->last_seq = pkt->common.sequence;
+	cr->last_len = pkt->u.data.message_length;
+	return HTN_PASS;
+}
+
+/*
+ * A long request is being granted when the client consumes a response: its
+ * scheduled packets (low levels, they may sit in a switch queue for long)
+ * leave the ack in the cache, and the next short request carries it. With
+ * one priority level any packet carries it.
+ */
+static void ack_carrier_case(uint32_t num_priorities)
+{
+	struct carriers cr = {0};
+	struct homa_settings st;
+	struct htn *net;
+	struct htn_sock *c, *s;
+	struct homa_recv_msg m;
+	uint32_t sched_before;
+	int err;
+
+	homa_settings_default(&st);
+	st.num_priorities = num_priorities;
+	st.request_ack_ticks = 40;  /* acks wait up to 20 ticks for a carrier */
+	st.grant_fifo_fraction = 0; /* FIFO grants would use level 6 */
+	net = htn_new(2, &st, 1000, 100);
+	c = htn_sock(net, 0, 0, 64);
+	s = htn_sock(net, 1, SERVER_PORT, 64);
+	net->hook = carriers_hook;
+	net->hook_ctx = &cr;
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 1 * MS);
+	answer_all(net, s);
+	htn_run_for(net, 1 * MS);
+	/* 1 MB at 100 Mbit/s: 80 ms of scheduled packets. */
+	send_bytes(net, c, 1, SERVER_PORT, 1000000, &err);
+	htn_run_for(net, 10 * MS);
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	sched_before = cr.sched_pkts;
+	htn_run_for(net, 10 * MS);
+	assert_true(cr.sched_pkts > sched_before + 50);
+	assert_int_equal(stats(net, 0)->tx_ack, 0);
+	if (num_priorities > 1) {
+		assert_int_equal(cr.n, 0);
+		assert_int_equal(stats(net, 1)->acks_received, 0);
+		send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+		htn_run_for(net, 2 * MS);
+		assert_int_equal(cr.n, 1);
+		assert_int_equal(cr.last_len, 100);
+	} else {
+		assert_int_equal(cr.n, 1);
+		assert_true(cr.last_seq >= 40000);
+	}
+	assert_int_equal(cr.low, num_priorities > 1 ? 0 : 1);
+	assert_int_equal(stats(net, 0)->acks_piggybacked, 1);
+	/* With one level the carrier waits behind up to max_incoming of DATA. */
+	htn_run_for(net, 40 * MS);
+	assert_int_equal(stats(net, 1)->acks_received, 1);
+	assert_int_equal(stats(net, 0)->tx_ack, 0);
+	net->hook = NULL;
+	htn_run_for(net, 200 * MS);
+	answer_all(net, s);
+	htn_run_for(net, 1 * MS);
+	while (htn_recv(net, c, 0, &m, NULL, 0) == 0)
+		assert_int_equal(m.error, 0);
+	htn_run_for(net, 100 * MS);
+	assert_int_equal(stats(net, 1)->tx_need_ack, 0);
+	assert_int_equal(homa_engine_num_rpcs(net->hosts[1].engine), 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
+static void test_acks__scheduled_packets_leave_acks_for_high_priority_data(void **state)
+{
+	(void)state;
+	ack_carrier_case(8);
+}
+
+static void test_acks__one_priority_level_any_packet_carries_acks(void **state)
+{
+	(void)state;
+	ack_carrier_case(1);
 }
 
 static void test_acks__need_ack_for_incomplete_response_gets_resend(void **state)
@@ -809,6 +949,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_acks__cache_overflow_sends_ack_packet),
     cmocka_unit_test(test_acks__piggybacked_on_next_request),
     cmocka_unit_test(test_acks__piggybacked_on_response),
+    cmocka_unit_test(test_acks__cached_ack_waits_half_request_ack_ticks),
+    cmocka_unit_test(test_acks__scheduled_packets_leave_acks_for_high_priority_data),
+    cmocka_unit_test(test_acks__one_priority_level_any_packet_carries_acks),
     cmocka_unit_test(test_acks__cached_ack_flushed_at_next_tick_before_need_ack),
     cmocka_unit_test(test_acks__need_ack_for_incomplete_response_gets_resend),
     cmocka_unit_test(test_limits__per_peer_cap_reclaims_oldest_incomplete_request),

@@ -859,6 +859,25 @@ static void test_check__small_window_advance_is_coalesced(void **state)
 	assert_int_equal(a.granted, 56000);
 }
 
+/* A small window: the minimum grant is a quarter of it (not 4 packets). */
+static void test_check__minimum_grant_is_a_quarter_of_a_small_window(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	f->s.window = 20000; /* minimum grant: 20000 / 4 = 5000 < 4 * 1472 */
+	msg_init(&a, &peer_a, 0, 900000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	assert_int_equal(a.granted, 20000);
+	receive(f, &a, 2500, 1);
+	receive(f, &a, 4999, 2);
+	assert_int_equal(f->n, 1);
+	receive(f, &a, 5000, 3);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(a.granted, 25000);
+}
+
 static void test_check__last_bytes_granted_below_minimum(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -932,6 +951,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_check__removed_message_starts_afresh),
     cmocka_unit_test(test_destroy__forgets_all_rpcs),
     cmocka_unit_test(test_check__small_window_advance_is_coalesced),
+    cmocka_unit_test(test_check__minimum_grant_is_a_quarter_of_a_small_window),
     cmocka_unit_test(test_check__last_bytes_granted_below_minimum),
     cmocka_unit_test(test_check__short_headroom_kept_for_best_message),
     cmocka_unit_test(test_invariant__incoming_bound_holds_over_random_walk),

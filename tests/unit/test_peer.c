@@ -176,6 +176,57 @@ static void test_peer__ack_into_full_cache_sends_it_with_five_oldest(void **stat
 	homa_engine_free(e);
 }
 
+/*
+ * A flush sends acks only once the oldest one left is min_age ticks old, and
+ * then fills each ACK packet with newer ones; every ack has its own age.
+ */
+static void test_peer__flush_waits_for_the_oldest_ack_own_age(void **state)
+{
+	struct sent out;
+	struct homa_engine *e = engine(&out, NULL);
+	struct homa_sock *s;
+	struct homa_addr a = addr(1);
+	struct homa_peer *p;
+	struct homa_ack ack;
+
+	(void)state;
+	assert_int_equal(homa_sock_new(e, &s), 0);
+	p = homa_peer_get(e, &a);
+	e->tick_count = 10;
+	homa_peer_ack_push(e, p, s, 100, 5);
+	e->tick_count = 15;
+	homa_peer_ack_push(e, p, s, 102, 5);
+	homa_peer_ack_push(e, p, s, 104, 5);
+	e->tick_count = 19;
+	homa_peer_flush_acks(e, NULL, 10);
+	assert_int_equal(out.packets, 0);
+	/* 100 is old enough: one packet carries it and the two younger ones. */
+	e->tick_count = 20;
+	homa_peer_flush_acks(e, NULL, 10);
+	assert_int_equal(out.packets, 1);
+	assert_int_equal(out.last.common.type, HOMA_PKT_ACK);
+	assert_int_equal(out.last.common.sender_id, 100);
+	assert_int_equal(out.last.u.ack.num_acks, 2);
+	assert_int_equal(p->num_acks, 0);
+
+	/* The oldest left a DATA packet: the next one's age counts from its push. */
+	homa_peer_ack_push(e, p, s, 106, 5);
+	e->tick_count = 25;
+	homa_peer_ack_push(e, p, s, 108, 5);
+	homa_peer_ack_pop(p, &ack);
+	assert_int_equal(ack.client_id, 106);
+	e->tick_count = 34;
+	homa_peer_flush_acks(e, NULL, 10);
+	assert_int_equal(out.packets, 1);
+	e->tick_count = 35;
+	homa_peer_flush_acks(e, NULL, 10);
+	assert_int_equal(out.packets, 2);
+	assert_int_equal(out.last.common.sender_id, 108);
+	assert_int_equal(p->num_acks, 0);
+	homa_peer_put(e, p);
+	homa_engine_free(e);
+}
+
 static void test_peer__tombstones_bounded_per_peer_oldest_dropped(void **state)
 {
 	struct homa_settings st;
@@ -310,6 +361,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_peer__max_peers_reclaims_idle_never_busy),
     cmocka_unit_test(test_peer__acks_popped_oldest_first),
     cmocka_unit_test(test_peer__ack_into_full_cache_sends_it_with_five_oldest),
+    cmocka_unit_test(test_peer__flush_waits_for_the_oldest_ack_own_age),
     cmocka_unit_test(test_peer__tombstones_bounded_per_peer_oldest_dropped),
     cmocka_unit_test(test_peer__tombstones_found_out_of_order_across_table_growth),
     cmocka_unit_test(test_peer__tombstones_expire_after_tombstone_ns),
