@@ -37,8 +37,8 @@
  * "needy" slots: they are served first-best as soon as bytes arrive, a
  * message leaves, or homa_grant_tick() runs (the reference has no timer
  * path; a tick costs one pass over at most eight slots). A grant smaller
- * than HOMA_GRANT_MIN_PACKETS full packets (at most an eighth of the window
- * and of max_incoming) is held back unless it completes the message: the
+ * than HOMA_GRANT_MIN_PACKETS full packets (at most half the window and
+ * half of max_incoming) is held back unless it completes the message: the
  * reference grants once per GRO batch, but a user-space receiver sees
  * packets one at a time and would otherwise answer nearly every DATA packet
  * with a GRANT. When headroom is short of that minimum the best needy
@@ -372,18 +372,20 @@ static void grant(struct homa_grant *g, struct homa_grant_rpc *r, uint32_t offse
 /*
  * Smallest SRPT grant worth a packet (except one reaching the message's
  * end): granting on every arriving DATA packet would put nearly one GRANT on
- * the reverse path per DATA packet. At most window / 8 and max_incoming / 8,
+ * the reverse path per DATA packet. At most window / 2 and max_incoming / 2,
  * so a waiting message always gets its grant once the bytes already in
- * flight arrive: no message can wait on a threshold it cannot reach.
+ * flight arrive: no message can wait on a threshold it cannot reach. (With
+ * a cap of an eighth, a window of three 64 KB loopback packets still drew a
+ * GRANT per DATA packet: one packet's arrival always exceeded the minimum.)
  */
 static uint64_t min_grant(const struct homa_grant *g, uint64_t win)
 {
 	uint64_t t = HOMA_GRANT_MIN_PACKETS * (uint64_t)g->settings->max_packet_bytes;
 
-	if (t > win / 8)
-		t = win / 8;
-	if (t > g->settings->max_incoming / 8)
-		t = g->settings->max_incoming / 8;
+	if (t > win / 2)
+		t = win / 2;
+	if (t > g->settings->max_incoming / 2)
+		t = g->settings->max_incoming / 2;
 	return t ? t : 1;
 }
 

@@ -909,6 +909,30 @@ static void test_check__small_window_advance_is_coalesced(void **state)
 	assert_int_equal(a.granted, 56000);
 }
 
+static void test_check__large_packets_grant_every_second_packet(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a;
+
+	(void)state;
+	/* Loopback-sized packets: the minimum grant is capped at half the
+	 * window (100000), so one packet's arrival alone grants nothing. */
+	f->s.max_packet_bytes = 65000;
+	f->s.max_incoming = 1000000;
+	f->s.window = 200000;
+	f->s.grant_fifo_fraction = 0;
+	msg_init(&a, &peer_a, 0, 1000000, 40000);
+	homa_grant_check(&f->g, &a, 0);
+	assert_int_equal(a.granted, 200000);
+	receive(f, &a, 105000, 1);
+	assert_int_equal(a.granted, 305000);
+	receive(f, &a, 170000, 2); /* one more packet: 65000 < 100000 */
+	assert_int_equal(f->n, 2);
+	receive(f, &a, 235000, 3); /* two: granted */
+	assert_int_equal(f->n, 3);
+	assert_int_equal(a.granted, 435000);
+}
+
 static void test_check__last_bytes_granted_below_minimum(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -983,6 +1007,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_check__removed_message_starts_afresh),
     cmocka_unit_test(test_destroy__forgets_all_rpcs),
     cmocka_unit_test(test_check__small_window_advance_is_coalesced),
+    cmocka_unit_test(test_check__large_packets_grant_every_second_packet),
     cmocka_unit_test(test_check__last_bytes_granted_below_minimum),
     cmocka_unit_test(test_check__short_headroom_kept_for_best_message),
     cmocka_unit_test(test_invariant__incoming_bound_holds_over_random_walk),
