@@ -55,9 +55,12 @@
  * gets fifo_grant_increment more bytes, at level num_priorities - 2,
  * whatever its rank, unless it already has window + 2 increments granted
  * but not received (its sender is presumed unresponsive; the next oldest is
- * taken). The reference checks this only after a normal grant; here the
- * tick also drives it, so an old message gets its share even while no data
- * arrives.
+ * taken) or SRPT already serves it: an active message that got its whole
+ * window at the last pass is not starving (the reference grants to it
+ * anyway, which on a fast link with a short interval, e.g. loopback, turned
+ * a third of all granted bytes into FIFO grants on top of the window). The
+ * reference checks this only after a normal grant; here the tick also
+ * drives it, so an old message gets its share even while no data arrives.
  *
  * The incoming bound (see homa_grant.h). total_incoming counts only bytes
  * the scheduler granted: per message, granted - max(received, base), base
@@ -396,20 +399,27 @@ static void grant_active(struct homa_grant *g, uint64_t now)
 		 least = min_grant(g, win);
 	uint32_t n = g->num_active, num_done = 0;
 
+	/* Those not reached below are short of headroom. */
+	for (uint32_t i = 0; i < n; i++)
+		g->active[i]->satisfied = 0;
 	for (uint32_t i = 0; i < n && g->total_incoming < max; i++) {
 		struct homa_grant_rpc *r = g->active[i];
 		uint64_t target = (uint64_t)r->received + win, want, delta;
 
 		if (target > r->length)
 			target = r->length;
+		r->satisfied = 1;
 		if (target <= r->granted)
 			continue;
 		want = target - r->granted;
 		if (want < least && target < r->length)
 			continue; /* not worth a packet yet */
 		delta = want < max - g->total_incoming ? want : max - g->total_incoming;
-		if (delta < want && delta < least)
+		if (delta < want && delta < least) {
+			r->satisfied = 0;
 			break; /* keep the scarce headroom for this better message */
+		}
+		r->satisfied = delta == want;
 		g->grant_bytes += delta;
 		grant(g, r, r->granted + (uint32_t)delta, homa_grant_priority(g, i, n),
 		      now);
@@ -429,7 +439,11 @@ static int fifo_priority(const struct homa_grant *g)
 	return np >= 2 ? (int)np - 2 : 0;
 }
 
-/* Oldest message needing grants whose sender is not presumed unresponsive. */
+/*
+ * Oldest message needing grants that SRPT does not serve (inactive, or
+ * active but short of headroom) and whose sender is not presumed
+ * unresponsive.
+ */
 static struct homa_grant_rpc *fifo_pick(const struct homa_grant *g)
 {
 	uint64_t limit = window(g) + 2 * (uint64_t)g->settings->fifo_grant_increment;
@@ -439,7 +453,7 @@ static struct homa_grant_rpc *fifo_pick(const struct homa_grant *g)
 		uint32_t unreceived =
 		    r->granted > r->received ? r->granted - r->received : 0;
 
-		if (unreceived >= limit)
+		if (unreceived >= limit || (r->active && r->satisfied))
 			continue;
 		if (!best || older(r, best))
 			best = r;
@@ -546,6 +560,7 @@ void homa_grant_rpc_init(struct homa_grant_rpc *r)
 	r->incoming = 0;
 	r->state = HOMA_GRANT_UNMANAGED;
 	r->active = 0;
+	r->satisfied = 0;
 }
 
 void homa_grant_set_max_sched_prio(struct homa_grant *g, int level)

@@ -61,6 +61,7 @@ struct homa_grant_rpc {
 	uint32_t incoming;	 /* this message's share of total_incoming */
 	uint8_t state;		 /* HOMA_GRANT_UNMANAGED / _GRANTABLE / _FULL */
 	uint8_t active;		 /* 1 while it holds an active slot */
+	uint8_t satisfied;	 /* active and granted its window: FIFO skips it */
 };
 
 typedef void (*homa_grant_send_fn)(void *ctx, struct homa_grant_rpc *r, uint32_t offset,

@@ -497,7 +497,7 @@ static void test_fifo__oldest_granted_after_interval(void **state)
 static void test_fifo__skips_unresponsive_sender(void **state)
 {
 	struct fixture *f = fixture_new();
-	struct homa_grant_rpc old, next;
+	struct homa_grant_rpc old, next, best;
 
 	(void)state;
 	f->s.max_overcommit = 1;
@@ -505,8 +505,11 @@ static void test_fifo__skips_unresponsive_sender(void **state)
 	f->s.window = 10000;
 	msg_init(&old, &peer_a, 0, 900000, 10000);
 	msg_init(&next, &peer_b, 1, 900000, 10000);
+	msg_init(&best, &peer_c, 2, 200000, 10000); /* the active one */
 	homa_grant_check(&f->g, &old, 0);
 	homa_grant_check(&f->g, &next, 1);
+	homa_grant_check(&f->g, &best, 2);
+	assert_true(best.active);
 	/* old got FIFO grants but sent nothing: window + 2 * increment unreceived. */
 	homa_grant_tick(&f->g, 320000);
 	homa_grant_tick(&f->g, 640000);
@@ -519,14 +522,18 @@ static void test_fifo__skips_unresponsive_sender(void **state)
 static void test_fifo__priority_clamped_with_one_level(void **state)
 {
 	struct fixture *f = fixture_new();
-	struct homa_grant_rpc a;
+	struct homa_grant_rpc a, b;
 
 	(void)state;
 	f->s.num_priorities = 1;
 	f->s.max_incoming = 10000;
+	f->s.max_overcommit = 1;
 	msg_init(&a, &peer_a, 0, 900000, 10000);
+	msg_init(&b, &peer_b, 1, 200000, 10000); /* active: a gets no SRPT grants */
 	homa_grant_check(&f->g, &a, 0);
+	homa_grant_check(&f->g, &b, 1);
 	homa_grant_tick(&f->g, 320000);
+	assert_ptr_equal(f->rec[f->n - 1].r, &a);
 	assert_int_equal(f->rec[f->n - 1].priority, 0);
 	assert_int_equal(f->g.fifo_grant_bytes, 50000);
 }
@@ -534,38 +541,78 @@ static void test_fifo__priority_clamped_with_one_level(void **state)
 static void test_fifo__waits_while_bound_would_be_exceeded(void **state)
 {
 	struct fixture *f = fixture_new();
-	struct homa_grant_rpc a;
+	struct homa_grant_rpc a, b;
 
 	(void)state;
 	f->s.max_incoming = 100000;
 	f->s.window = 100000;
+	f->s.max_overcommit = 1;
 	msg_init(&a, &peer_a, 0, 900000, 10000);
+	msg_init(&b, &peer_b, 1, 200000, 10000);
 	homa_grant_check(&f->g, &a, 0);
 	assert_int_equal(homa_grant_total_incoming(&f->g), 90000);
-	homa_grant_tick(&f->g, 320000); /* first FIFO grant */
-	assert_int_equal(homa_grant_total_incoming(&f->g), 140000);
-	homa_grant_tick(&f->g, 640000); /* would reach 190000 > bound: waits */
-	assert_int_equal(homa_grant_total_incoming(&f->g), 140000);
+	homa_grant_check(&f->g, &b, 1); /* b takes the slot and the last 10000 */
+	assert_false(a.active);
+	assert_int_equal(b.granted, 20000);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 100000);
+	homa_grant_tick(&f->g, 320000); /* first FIFO grant, to a */
+	assert_int_equal(a.granted, 150000);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 150000);
+	homa_grant_tick(&f->g, 640000); /* would reach 200000 > bound: waits */
+	assert_int_equal(homa_grant_total_incoming(&f->g), 150000);
 	assert_int_equal(f->g.fifo_grant_bytes, 50000);
-	/* 70000 arrive: SRPT tops up to max_incoming, then the due FIFO grant goes. */
+	/* 70000 arrive: SRPT tops b up to max_incoming, then the due FIFO grant goes. */
 	receive(f, &a, 70000, 650000);
+	assert_int_equal(b.granted, 30000);
 	assert_int_equal(f->g.fifo_grant_bytes, 100000);
-	assert_int_equal(a.granted, 220000);
+	assert_int_equal(a.granted, 200000);
 	assert_int_equal(homa_grant_total_incoming(&f->g),
 			 homa_grant_incoming_bound(&f->g));
+}
+
+static void test_fifo__skips_message_srpt_serves_in_full(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct homa_grant_rpc a, b;
+
+	(void)state;
+	f->s.max_incoming = 100000;
+	f->s.window = 60000;
+	msg_init(&a, &peer_a, 0, 900000, 10000);
+	homa_grant_check(&f->g, &a, 0);
+	assert_int_equal(a.granted, 60000);
+	/* a has its whole window: it is not starving, so no FIFO grant. */
+	homa_grant_tick(&f->g, 320000);
+	homa_grant_tick(&f->g, 640000);
+	assert_int_equal(f->g.fifo_grant_bytes, 0);
+	assert_int_equal(a.granted, 60000);
+	/* b ranks better and takes most of the headroom: a, the oldest, is
+	 * now short of it and the FIFO grant goes to a. */
+	msg_init(&b, &peer_b, 700000, 100000, 10000);
+	homa_grant_check(&f->g, &b, 700000);
+	assert_int_equal(b.granted, 60000);
+	assert_int_equal(homa_grant_total_incoming(&f->g), 100000);
+	receive(f, &a, 5000, 700001); /* 5000 free: below the minimum grant */
+	assert_int_equal(a.granted, 60000);
+	homa_grant_tick(&f->g, 960000);
+	assert_int_equal(f->g.fifo_grant_bytes, 50000);
+	assert_int_equal(a.granted, 110000);
 }
 
 static void test_fifo__clock_restarts_when_nobody_waits(void **state)
 {
 	struct fixture *f = fixture_new();
-	struct homa_grant_rpc a;
+	struct homa_grant_rpc a, b;
 	size_t n;
 
 	(void)state;
+	f->s.max_overcommit = 1;
 	homa_grant_tick(&f->g, 0);	/* arms: due at 320000 */
 	homa_grant_tick(&f->g, 400000); /* due, nobody waiting: next at 720000 */
 	msg_init(&a, &peer_a, 500000, 900000, 10000);
+	msg_init(&b, &peer_b, 500001, 300000, 10000); /* active: a waits */
 	homa_grant_check(&f->g, &a, 500000);
+	homa_grant_check(&f->g, &b, 500001);
 	n = f->n;
 	homa_grant_tick(&f->g, 719999);
 	assert_int_equal(f->n, n);
@@ -577,17 +624,20 @@ static void test_fifo__clock_restarts_when_nobody_waits(void **state)
 static void test_fifo__grant_cut_at_length_makes_message_full(void **state)
 {
 	struct fixture *f = fixture_new();
-	struct homa_grant_rpc a;
+	struct homa_grant_rpc a, b;
 
 	(void)state;
 	f->s.window = 10000;
+	f->s.max_overcommit = 1;
 	msg_init(&a, &peer_a, 0, 30000, 10000);
+	msg_init(&b, &peer_b, 1, 20000, 10000); /* active: a waits */
 	homa_grant_check(&f->g, &a, 0);
+	homa_grant_check(&f->g, &b, 1);
 	homa_grant_tick(&f->g, 320000);
 	assert_int_equal(a.granted, 30000);
 	assert_int_equal(f->g.fifo_grant_bytes, 20000);
 	assert_int_equal(a.state, HOMA_GRANT_FULL);
-	assert_int_equal(homa_grant_num_grantable(&f->g), 0);
+	assert_int_equal(homa_grant_num_grantable(&f->g), 1); /* b */
 }
 
 static void test_check__bytes_beyond_grant_count_nothing_incoming(void **state)
@@ -945,6 +995,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fifo__skips_unresponsive_sender),
     cmocka_unit_test(test_fifo__priority_clamped_with_one_level),
     cmocka_unit_test(test_fifo__waits_while_bound_would_be_exceeded),
+    cmocka_unit_test(test_fifo__skips_message_srpt_serves_in_full),
     cmocka_unit_test(test_fifo__clock_restarts_when_nobody_waits),
     cmocka_unit_test(test_fifo__grant_cut_at_length_makes_message_full),
     cmocka_unit_test(test_check__bytes_beyond_grant_count_nothing_incoming),
