@@ -390,8 +390,11 @@ static void op_send(uint8_t a, uint8_t b, uint8_t c)
 	dst.port = (a >> 5) == 6 ? 0 : SERVER_PORT;
 	iov.base = payload;
 	iov.len = length_of(a, b, c);
+	/* payload is static and never changes: it may be lent (BORROW). */
 	err = homa_sock_send_request(s, &dst, &iov, 1, 7,
-				     (a >> 4) & 1 ? HOMA_SENDMSG_PRIVATE : 0, W.now, &id);
+				     ((a >> 4) & 1 ? HOMA_SENDMSG_PRIVATE : 0) |
+					 ((a >> 3) & 1 ? HOMA_SENDMSG_BORROW : 0),
+				     W.now, &id);
 	if (err == 0) {
 		CHECK(id != 0 && (id & 1) == 0);
 		if (W.nsent < MAX_SENT) {

@@ -273,11 +273,23 @@ int homa_close(struct homa_socket *s);
 #define HOMA_SEND_MORE 0x10000
 
 /*
+ * HOMA_SEND_ZEROCOPY (homa_send/homa_sendv only: requests; libhoma only):
+ * the engine sends and retransmits the request straight from the caller's
+ * bytes instead of first copying them (a 1 MB request costs one copy per
+ * byte fewer). The message must be one piece (homa_sendv: iovcnt 1, else
+ * -EINVAL), and the caller must keep those bytes valid and unchanged until
+ * the RPC has ended: homa_recv() has returned its response or its error, or
+ * homa_abort() covering it, homa_shutdown() or homa_close() has returned.
+ * A request that fails inside homa_send() (any error) was not kept.
+ */
+#define HOMA_SEND_ZEROCOPY 0x20000
+
+/*
  * Sends a request of length bytes at buf to dest (sockaddr_in/_in6 of the
  * socket's family; an AF_INET6 socket also takes v4-mapped addresses). The
- * bytes are copied: buf may be reused at once. *id gets the new RPC's id
- * (even). completion_cookie comes back with the response. flags:
- * HOMA_SENDMSG_PRIVATE, HOMA_SEND_MORE.
+ * bytes are copied (unless HOMA_SEND_ZEROCOPY): buf may be reused at once.
+ * *id gets the new RPC's id (even). completion_cookie comes back with the
+ * response. flags: HOMA_SENDMSG_PRIVATE, HOMA_SEND_MORE, HOMA_SEND_ZEROCOPY.
  * Returns 0, -EINVAL (length 0 or > HOMA_MAX_MESSAGE_LENGTH, port 0, bad
  * flags, short destlen), -EAFNOSUPPORT (dest family), -EAGAIN (send memory
  * full and the socket is non-blocking; otherwise the call waits),

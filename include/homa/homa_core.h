@@ -310,15 +310,23 @@ struct homa_iov {
 };
 
 #define HOMA_SENDMSG_PRIVATE 0x01
+/*
+ * The engine sends (and retransmits) straight from iov[0] instead of a copy
+ * of it; iovcnt must be 1. The caller keeps those bytes valid and unchanged
+ * until the RPC ends: homa_sock_recv() returned its response or error, or it
+ * was aborted, or the socket was shut down or freed.
+ */
+#define HOMA_SENDMSG_BORROW 0x02
 
 /*
  * Sends a request of the total length of iov[0..iovcnt) to dst; the bytes are
- * copied, so the caller may reuse them at once. On success *id gets the new
- * RPC's id (even) and the unscheduled packets may already have been sent.
- * cookie comes back with the response. flags: HOMA_SENDMSG_PRIVATE.
+ * copied (unless HOMA_SENDMSG_BORROW), so the caller may reuse them at once.
+ * On success *id gets the new RPC's id (even) and the unscheduled packets may
+ * already have been sent. cookie comes back with the response. flags:
+ * HOMA_SENDMSG_PRIVATE, HOMA_SENDMSG_BORROW.
  * Returns 0, -EINVAL (length 0 or > HOMA_MAX_MESSAGE_LENGTH, bad flags,
- * port 0), -EAGAIN (send memory full; callbacks.writable fires later),
- * -ENOMEM, -ESHUTDOWN.
+ * port 0, HOMA_SENDMSG_BORROW with iovcnt != 1), -EAGAIN (send memory full;
+ * callbacks.writable fires later), -ENOMEM, -ESHUTDOWN.
  */
 int homa_sock_send_request(struct homa_sock *s, const struct homa_endpoint *dst,
 			   const struct homa_iov *iov, size_t iovcnt, uint64_t cookie,

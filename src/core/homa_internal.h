@@ -138,6 +138,7 @@ enum homa_rpc_state {
 #define RPC_BUF_STALL	      0x04 /* waiting on the socket's bufwait list */
 #define RPC_BUFS_OWNED_BY_APP 0x08
 #define RPC_PARKED	      0x10 /* waits only for the application: needs no ticks */
+#define RPC_OUT_BORROWED      0x20 /* out.buf is the caller's (HOMA_SENDMSG_BORROW) */
 
 struct homa_msgout {
 	int32_t length; /* -1: no message yet */

@@ -47,12 +47,17 @@ int homa_outgoing_copy(struct homa_rpc *rpc, const struct homa_iov *iov, size_t 
 
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].len;
-	m->buf = homa_mem_alloc(&e->mem, total);
-	if (m->buf == NULL)
-		return -ENOMEM;
-	for (i = 0, p = m->buf; i < iovcnt; p += iov[i].len, i++)
-		if (iov[i].len != 0)
-			memcpy(p, iov[i].base, iov[i].len);
+	if (rpc->flags & RPC_OUT_BORROWED) {
+		/* Sent and retransmitted from the caller's bytes, never written. */
+		m->buf = (uint8_t *)(uintptr_t)iov[0].base;
+	} else {
+		m->buf = homa_mem_alloc(&e->mem, total);
+		if (m->buf == NULL)
+			return -ENOMEM;
+		for (i = 0, p = m->buf; i < iovcnt; p += iov[i].len, i++)
+			if (iov[i].len != 0)
+				memcpy(p, iov[i].base, iov[i].len);
+	}
 	m->length = (int32_t)total;
 	m->unscheduled =
 	    total < e->s.unsched_bytes ? (uint32_t)total : e->s.unsched_bytes;

@@ -338,7 +338,8 @@ static void release_out_message(struct homa_rpc *rpc)
 
 	if (rpc->out.buf == NULL)
 		return;
-	homa_mem_free(&e->mem, rpc->out.buf, (size_t)rpc->out.length);
+	if (!(rpc->flags & RPC_OUT_BORROWED))
+		homa_mem_free(&e->mem, rpc->out.buf, (size_t)rpc->out.length);
 	s->wmem -= (uint64_t)rpc->out.length;
 	rpc->out.buf = NULL;
 }

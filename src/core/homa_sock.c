@@ -257,8 +257,10 @@ static int sock_send_request(struct homa_sock *s, const struct homa_endpoint *ds
 	s->e->now = now;
 	if (s->shutdown)
 		return homa_sock_fail(s, -ESHUTDOWN, "socket is shut down");
-	if (flags & ~(uint32_t)HOMA_SENDMSG_PRIVATE)
+	if (flags & ~(uint32_t)(HOMA_SENDMSG_PRIVATE | HOMA_SENDMSG_BORROW))
 		return homa_sock_fail(s, -EINVAL, "unknown flags");
+	if ((flags & HOMA_SENDMSG_BORROW) && iovcnt != 1)
+		return homa_sock_fail(s, -EINVAL, "a borrowed message must be one piece");
 	if (dst == NULL || dst->port == 0)
 		return homa_sock_fail(s, -EINVAL, "destination port 0");
 	err = check_message(s, iov, iovcnt, &length);
@@ -268,6 +270,8 @@ static int sock_send_request(struct homa_sock *s, const struct homa_endpoint *ds
 		err = homa_rpc_new_client(s, dst, now, &rpc);
 	if (err != 0)
 		return err;
+	if (flags & HOMA_SENDMSG_BORROW)
+		rpc->flags |= RPC_OUT_BORROWED;
 	err = homa_outgoing_copy(rpc, iov, iovcnt);
 	if (err != 0) {
 		homa_rpc_end(rpc, now);

@@ -556,15 +556,23 @@ int homa_sendv(struct homa_socket *s, const struct iovec *iov, int iovcnt,
 	if (err)
 		return homa_rt_set_err(s, err, "homa_send: bad iovec");
 	err = check_send(s, dest, destlen, total, "homa_send", &ep);
-	if (!err && (flags & ~(HOMA_SENDMSG_PRIVATE | HOMA_SEND_MORE)))
+	if (!err &&
+	    (flags & ~(HOMA_SENDMSG_PRIVATE | HOMA_SEND_MORE | HOMA_SEND_ZEROCOPY)))
 		err = homa_rt_set_err(s, -EINVAL, "homa_send: unknown flags 0x%x", flags);
+	if (!err && (flags & HOMA_SEND_ZEROCOPY) && iovcnt != 1)
+		err = homa_rt_set_err(s, -EINVAL,
+				      "homa_send: HOMA_SEND_ZEROCOPY needs the message "
+				      "in one piece (iovcnt 1, got %d)",
+				      iovcnt);
 	pthread_mutex_lock(&rt->lock);
 	if (!err)
 		err = homa_rt_ensure_rcvbuf(rt, s);
 	while (!err) {
 		err = homa_sock_send_request(
 		    s->core, &ep, h, (size_t)iovcnt, completion_cookie,
-		    (uint32_t)flags & HOMA_SENDMSG_PRIVATE, homa_rt_now(), &new_id);
+		    ((uint32_t)flags & HOMA_SENDMSG_PRIVATE) |
+			((flags & HOMA_SEND_ZEROCOPY) ? HOMA_SENDMSG_BORROW : 0),
+		    homa_rt_now(), &new_id);
 		if (err != -EAGAIN)
 			break;
 		err = wait_writable(rt, s); /* 0: memory freed or 10 ms passed, retry */

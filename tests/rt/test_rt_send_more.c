@@ -420,6 +420,49 @@ static void test_send_more_without_gso_sends_at_once(void **state)
 }
 
 /* Unknown flags are refused; homa_flush(NULL) too. */
+/* HOMA_SEND_ZEROCOPY: a 1 MB request sent from the caller's bytes arrives
+ * intact and its echo comes back; the bytes are the caller's to free once
+ * the response is taken. Two pieces, or a reply, are refused. */
+static void test_zerocopy_request_arrives_intact(void **state)
+{
+	size_t len = 1000000;
+	uint8_t *b = malloc(len), hdr[8] = {0};
+	struct homa_socket *c, *s;
+	union homa_sockaddr dst;
+	struct iovec two[2] = {{hdr, 4}, {hdr + 4, 4}};
+	struct homa_msg m;
+	socklen_t dlen;
+	uint64_t id;
+	int len_got;
+
+	(void)state;
+	rt_up(NULL);
+	s = rt_server(AF_INET, 0);
+	assert_int_equal(homa_socket(AF_INET, 0, &c), 0);
+	rt_loopback(s, &dst, &dlen);
+	assert_int_equal(homa_sendv(c, two, 2, &dst.sa, dlen, &id, 1, HOMA_SEND_ZEROCOPY),
+			 -EINVAL);
+	rt_pattern(b, len, 9);
+	assert_int_equal(homa_send(c, b, len, &dst.sa, dlen, &id, 9, HOMA_SEND_ZEROCOPY),
+			 0);
+	assert_true(wait_ready(s));
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(take(s, &m), (int)len);
+	assert_int_equal(
+	    homa_reply_flags(s, hdr, 8, &m.peer.sa, m.peer_len, m.id, HOMA_SEND_ZEROCOPY),
+	    -EINVAL);
+	echo(s, &m, 0);
+	assert_true(wait_ready(c));
+	memset(&m, 0, sizeof(m));
+	len_got = take(c, &m);
+	assert_int_equal(m.id, id);
+	check_response(c, &m, len_got, len);
+	free(b);
+	homa_close(c);
+	homa_close(s);
+	rt_down();
+}
+
 static void test_send_more_flag_errors(void **state)
 {
 	struct homa_socket *c;
@@ -444,6 +487,7 @@ static void test_send_more_flag_errors(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_held_reply_leaves_when_recv_finds_nothing),
+    cmocka_unit_test(test_zerocopy_request_arrives_intact),
     cmocka_unit_test(test_burst_with_more_takes_few_system_calls),
     cmocka_unit_test(test_send_without_flag_sends_held_packets),
     cmocka_unit_test(test_close_sends_held_request),

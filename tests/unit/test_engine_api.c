@@ -410,6 +410,48 @@ static void test_acks__piggybacked_on_response(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+/* HOMA_SENDMSG_BORROW: the engine sends from the caller's bytes (no copy in
+ * engine memory), the receiver gets them intact, and ending the RPC leaves
+ * them alone; a borrowed message must be one piece. */
+static void test_send__borrowed_message_sent_from_callers_bytes(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64),
+			*sv = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_endpoint ep = {net->hosts[1].addr, SERVER_PORT};
+	size_t len = 300000, before;
+	uint8_t *b = malloc(len), *got = malloc(len);
+	struct homa_iov iov = {b, len}, two[2] = {{b, 10}, {b + 10, 10}};
+	struct homa_recv_msg m;
+	uint64_t id = 0;
+
+	(void)state;
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(homa_sock_send_request(c->sock, &ep, two, 2, 0,
+						HOMA_SENDMSG_BORROW, net->now, &id),
+			 -EINVAL);
+	before = homa_engine_mem_in_use(net->hosts[0].engine);
+	assert_int_equal(homa_sock_send_request(c->sock, &ep, &iov, 1, 5,
+						HOMA_SENDMSG_BORROW, net->now, &id),
+			 0);
+	/* The RPC's state, not a copy of the message. */
+	assert_true(homa_engine_mem_in_use(net->hosts[0].engine) < before + 4096);
+	htn_run_for(net, 200 * MS);
+	assert_int_equal(htn_recv(net, sv, 0, &m, got, len), 0);
+	assert_int_equal(m.length, len);
+	assert_memory_equal(got, b, len);
+	assert_int_equal(homa_sock_reply(sv->sock, m.id, &m.peer, &iov, 1, net->now), 0);
+	htn_run_for(net, 200 * MS);
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	assert_int_equal(m.completion_cookie, 5);
+	assert_int_equal(m.id, id);
+	htn_run_for(net, 10 * MS);
+	assert_int_equal(htn_free(net), 0);
+	free(b); /* still ours: the engine never freed it */
+	free(got);
+}
+
 static void test_acks__cached_ack_flushed_at_next_tick_before_need_ack(void **state)
 {
 	struct htn *net = htn_new(2, NULL, 1000, 0);
@@ -946,6 +988,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_send__argument_errors),
     cmocka_unit_test(test_send__ids_even_and_step_by_two),
     cmocka_unit_test(test_reply__errors),
+    cmocka_unit_test(test_send__borrowed_message_sent_from_callers_bytes),
     cmocka_unit_test(test_acks__cache_overflow_sends_ack_packet),
     cmocka_unit_test(test_acks__piggybacked_on_next_request),
     cmocka_unit_test(test_acks__piggybacked_on_response),
