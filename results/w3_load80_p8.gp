@@ -8,7 +8,7 @@ set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest length of ea
 set ylabel 'slowdown (RTT / unloaded RTT)'
 set xrange [0:1]
 set key top left
-set xtics rotate by -45 font ',9' ("36 B" 0.1093, "77 B" 0.2216, "110 B" 0.3201, "158 B" 0.4068, "268 B" 0.5242, "313 B" 0.6018, "402 B" 0.7065, "573 B" 0.8020, "1755 B" 0.9012, "1000000 B" 1.0000)
+set xtics rotate by -45 font ',9' ("36 B" 0.1093, "77 B" 0.2216, "110 B" 0.3201, "158 B" 0.4068, "268 B" 0.5242, "313 B" 0.6018, "402 B" 0.7065, "573 B" 0.8020, "1755 B" 0.9011, "1000000 B" 1.0000)
 plot 'w3_load80_p8.data' using 2:4 with linespoints lw 2 pt 7 lc rgb '#d62728' dt 2 title 'homa P50', \
      'w3_load80_p8.data' using 2:5 with linespoints lw 2 pt 5 lc rgb '#d62728' title 'homa P99', \
      'w3_load80_p8.data' using 2:9 with linespoints lw 2 pt 7 lc rgb '#1f77b4' dt 2 title 'tcp P50', \
