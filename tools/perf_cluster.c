@@ -44,6 +44,7 @@ struct cluster_opts {
 	double load;
 	double seconds;
 	double warmup;
+	double cooldown; /* load goes on this long; RPCs counted by start */
 	int link_mbps;
 	int priorities;
 	int queue_kb;
@@ -87,6 +88,8 @@ struct proto_result {
 	double *slowdown; /* per sample of s; NAN when no unloaded baseline */
 	uint64_t rpcs, sent, errors, cap_hits, drops;
 	double achieved_gbps;
+	double started_gbps; /* request bytes started inside the window */
+	uint64_t unfinished, unfinished_bytes;
 	int failed_clients;
 	double avg_slowdown;
 	struct bucket_stats b[MAX_BUCKETS];
@@ -104,7 +107,7 @@ static void usage(FILE *f)
 	    "         [--link-mbps M] [--priorities K] [--protocols homa,tcp] [--seed "
 	    "S]\n"
 	    "         [--out DIR] [--name RUN] [--json] [--queue-kb Q] [--warmup S]\n"
-	    "         [--unloaded-rpcs N] [--analyze-only]\n"
+	    "         [--cooldown S] [--unloaded-rpcs N] [--analyze-only]\n"
 	    "Builds N hosts (network namespaces) around one switch (a bridge) whose\n"
 	    "ports toward the hosts are shaped to M Mbit/s with Q KiB queues (K strict\n"
 	    "priority queues chosen by DSCP when K > 1), runs one homa-perf process per\n"
@@ -113,13 +116,16 @@ static void usage(FILE *f)
 	    "COMBINED=0 in the environment: separate server and client processes), for\n"
 	    "each protocol with the same seeds, and\n"
 	    "reports slowdown per size bucket. Needs root. Defaults: 4 hosts, w3, load\n"
-	    "0.5, 10 s (+1 s warm-up), 1000 Mbit/s, 1 queue of 256 KiB, homa,tcp, seed "
-	    "1,\n"
+	    "0.5, 10 s (+1 s warm-up, +5 s cool-down), 1000 Mbit/s, 1 queue of 256 KiB,\n"
+	    "homa,tcp, seed 1,\n"
 	    "out results/, 5 unloaded RPCs per length (median), 1 TCP connection per\n"
 	    "client-server pair; every distinct length is measured unloaded unless\n"
 	    "--unloaded-lengths N (then N of them, the rest interpolated).\n"
 	    "--analyze-only redoes\n"
-	    "the analysis from the raw files of an earlier run (OUT/tmp/RUN).\n");
+	    "the analysis from the raw files of an earlier run (OUT/tmp/RUN).\n"
+	    "The RPCs measured are those started in the S-second window; the load goes\n"
+	    "on for the cool-down, and a window RPC still unfinished at its end counts\n"
+	    "as not delivered (--cooldown 0: count what completes inside the window).\n");
 }
 
 static int parse_opts(struct cluster_opts *o, int argc, char **argv)
@@ -129,6 +135,7 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 				   .load = 0.5,
 				   .seconds = 10,
 				   .warmup = 1,
+				   .cooldown = 5,
 				   .link_mbps = 1000,
 				   .priorities = 1,
 				   .queue_kb = 256,
@@ -168,6 +175,8 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 			o->seconds = atof(v);
 		else if (!strcmp(a, "--warmup"))
 			o->warmup = atof(v);
+		else if (!strcmp(a, "--cooldown"))
+			o->cooldown = atof(v);
 		else if (!strcmp(a, "--link-mbps"))
 			o->link_mbps = atoi(v);
 		else if (!strcmp(a, "--priorities"))
@@ -194,9 +203,9 @@ static int parse_opts(struct cluster_opts *o, int argc, char **argv)
 		}
 	}
 	if (o->hosts < 2 || o->hosts > MAX_HOSTS || o->load <= 0 || o->load > 1.5 ||
-	    o->seconds <= 0 || o->warmup < 0 || o->link_mbps <= 0 || o->priorities < 1 ||
-	    o->priorities > 8 || o->queue_kb <= 0 || o->unloaded_rpcs < 1 ||
-	    o->tcp_conns < 1) {
+	    o->seconds <= 0 || o->warmup < 0 || o->cooldown < 0 || o->link_mbps <= 0 ||
+	    o->priorities < 1 || o->priorities > 8 || o->queue_kb <= 0 ||
+	    o->unloaded_rpcs < 1 || o->tcp_conns < 1) {
 		fprintf(stderr,
 			"homa-perf cluster: option out of range (hosts 2..%d, load "
 			"(0,1.5], priorities 1..8)\n",
@@ -443,6 +452,8 @@ static int run_script(const struct cluster_opts *o, const char *run_dir,
 	setenv("SECONDS", v, 1);
 	snprintf(v, sizeof(v), "%g", o->warmup);
 	setenv("WARMUP", v, 1);
+	snprintf(v, sizeof(v), "%g", o->cooldown);
+	setenv("COOLDOWN", v, 1);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)o->seed);
 	setenv("SEED", v, 1);
 	snprintf(v, sizeof(v), "%d", o->tcp_conns);
@@ -637,6 +648,9 @@ static void analyze_proto(const struct cluster_opts *o, struct proto_result *r,
 		r->errors += (uint64_t)json_num(j, "errors", 0);
 		r->cap_hits += (uint64_t)json_num(j, "cap_hits", 0);
 		r->achieved_gbps += json_num(j, "req_gbps", 0);
+		r->started_gbps += json_num(j, "window_gbps", 0);
+		r->unfinished += (uint64_t)json_num(j, "unfinished", 0);
+		r->unfinished_bytes += (uint64_t)json_num(j, "unfinished_bytes", 0);
 		pathf(path, sizeof(path), "%s/h%d.rc", dir, h);
 		if (atoi(slurp(path)) != 0 || json_num(j, "stalled", 0) != 0)
 			r->failed_clients++;
@@ -693,6 +707,17 @@ static double offered_gbps(const struct cluster_opts *o)
 	return o->load * o->link_mbps / 1000.0 * o->hosts;
 }
 
+/*
+ * The fraction of the offered load delivered: by-issue counting divides by
+ * what the Poisson draws actually started in the window (the same for every
+ * protocol, same seeds), otherwise by the nominal offered rate.
+ */
+static double sustained(const struct cluster_opts *o, const struct proto_result *r)
+{
+	return r->achieved_gbps /
+	       (r->started_gbps > 0 ? r->started_gbps : offered_gbps(o));
+}
+
 static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		       struct proto_result *pr, int np, const struct bucket *b, int nb,
 		       uint32_t shortlen)
@@ -706,10 +731,11 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		run, o->workload, o->hosts, o->link_mbps, o->priorities, o->queue_kb,
 		o->load, o->seconds);
 	fprintf(f,
-		"\"warmup\":%g,\"seed\":%llu,\"tcp_conns\":%d,\"loadavg_before\":%.2f,"
+		"\"warmup\":%g,\"cooldown\":%g,\"seed\":%llu,\"tcp_conns\":%d,\"loadavg_"
+		"before\":%.2f,"
 		"\"loadavg_after\":%.2f,",
-		o->warmup, (unsigned long long)o->seed, o->tcp_conns, o->loadavg[0],
-		o->loadavg[1]);
+		o->warmup, o->cooldown, (unsigned long long)o->seed, o->tcp_conns,
+		o->loadavg[0], o->loadavg[1]);
 	fprintf(
 	    f,
 	    "\"unloaded\":\"median of ~%d one-at-a-time RPCs per length, smallest over "
@@ -727,19 +753,22 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		fprintf(
 		    f,
 		    "%s\"%s\":{\"offered_load\":%.4f,\"achieved_load\":%.4f,"
-		    "\"sustained_fraction\":%.4f,\"offered_gbps\":%.4f,\"achieved_gbps\":"
-		    "%.4f,"
+		    "\"sustained_fraction\":%.4f,\"offered_gbps\":%.4f,\"started_gbps\":"
+		    "%.4f,\"achieved_gbps\":%.4f,\"unfinished\":%llu,"
+		    "\"unfinished_bytes\":%llu,"
 		    "\"rpcs\":%llu,\"sent\":%llu,\"errors\":%llu,\"cap_hits\":%llu,"
 		    "\"failed_clients\":%d,\"switch_drops\":%llu,\"avg_slowdown\":%.3f,"
 		    "\"short_count\":%zu,\"short_p50_slowdown\":%.3f,"
 		    "\"short_p99_slowdown\":%.3f,\"short_p50_rtt_us\":%.1f,"
 		    "\"short_p99_rtt_us\":%.1f,\"buckets\":[",
 		    first ? "" : ",", r->name, o->load, r->achieved_gbps / cap,
-		    r->achieved_gbps / offered_gbps(o), offered_gbps(o), r->achieved_gbps,
-		    (unsigned long long)r->rpcs, (unsigned long long)r->sent,
-		    (unsigned long long)r->errors, (unsigned long long)r->cap_hits,
-		    r->failed_clients, (unsigned long long)r->drops, r->avg_slowdown,
-		    r->shorts.count, r->shorts.p50_sd, r->shorts.p99_sd, r->shorts.p50_us,
+		    sustained(o, r), offered_gbps(o), r->started_gbps, r->achieved_gbps,
+		    (unsigned long long)r->unfinished,
+		    (unsigned long long)r->unfinished_bytes, (unsigned long long)r->rpcs,
+		    (unsigned long long)r->sent, (unsigned long long)r->errors,
+		    (unsigned long long)r->cap_hits, r->failed_clients,
+		    (unsigned long long)r->drops, r->avg_slowdown, r->shorts.count,
+		    r->shorts.p50_sd, r->shorts.p99_sd, r->shorts.p50_us,
 		    r->shorts.p99_us);
 		for (int k = 0; k < nb; k++)
 			fprintf(
@@ -767,7 +796,7 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 			h->avg_slowdown > 0 && h->avg_slowdown < t->avg_slowdown
 			    ? "true"
 			    : "false",
-			h->achieved_gbps >= t->achieved_gbps * 0.99 ? "true" : "false");
+			sustained(o, h) >= sustained(o, t) * 0.99 ? "true" : "false");
 	}
 	fprintf(f, "}\n");
 }
@@ -871,15 +900,15 @@ static void print_text(const struct cluster_opts *o, const char *run,
 
 		if (!r->present)
 			continue;
-		printf(
-		    "%s: %llu RPCs, offered %.3f Gbit/s, achieved %.3f Gbit/s (%.0f%%), "
-		    "avg slowdown %.2f, short (<= %u B) slowdown P50 %.2f P99 %.2f, "
-		    "switch drops %llu%s\n",
-		    r->name, (unsigned long long)r->rpcs, offered_gbps(o),
-		    r->achieved_gbps, 100 * r->achieved_gbps / offered_gbps(o),
-		    r->avg_slowdown, shortlen, r->shorts.p50_sd, r->shorts.p99_sd,
-		    (unsigned long long)r->drops,
-		    r->failed_clients ? "  (some clients failed)" : "");
+		printf("%s: %llu RPCs, offered %.3f Gbit/s (started %.3f), achieved %.3f "
+		       "Gbit/s (%.1f%%, %llu unfinished), "
+		       "avg slowdown %.2f, short (<= %u B) slowdown P50 %.2f P99 %.2f, "
+		       "switch drops %llu%s\n",
+		       r->name, (unsigned long long)r->rpcs, offered_gbps(o),
+		       r->started_gbps, r->achieved_gbps, 100 * sustained(o, r),
+		       (unsigned long long)r->unfinished, r->avg_slowdown, shortlen,
+		       r->shorts.p50_sd, r->shorts.p99_sd, (unsigned long long)r->drops,
+		       r->failed_clients ? "  (some clients failed)" : "");
 		printf("  %10s %6s %8s %9s %9s %10s %10s\n", "max_len", "cum", "count",
 		       "P50 sd", "P99 sd", "P50 us", "P99 us");
 		for (int k = 0; k < nb; k++)

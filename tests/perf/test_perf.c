@@ -447,6 +447,55 @@ static void test_load__rpc_timeout_abandons(void **state)
 	homa_workload_free(&wl);
 }
 
+static void test_load__cooldown_counts_rpcs_by_start(void **state)
+{
+	struct fake f = {.answer = 1};
+	struct perf_client c = {&fake_ops, &f};
+	struct perf_load_cfg cfg;
+	struct perf_load_result r;
+	struct homa_workload wl;
+
+	(void)state;
+	load_setup(&cfg, &wl, "1000");
+	cfg.gbps = 0.08; /* 10000 requests per second */
+	cfg.warmup_ns = PERF_NS_PER_SEC / 10;
+	cfg.duration_ns = PERF_NS_PER_SEC / 4;
+	cfg.cooldown_ns = PERF_NS_PER_SEC / 10;
+	assert_int_equal(perf_load_run(&c, &cfg, &r), 0);
+	/* Exactly the RPCs started in the window are measured, all answered. */
+	assert_true(r.window_rpcs > 1500 && r.window_rpcs < 3500);
+	assert_int_equal(r.completed, r.window_rpcs);
+	assert_int_equal(r.req_bytes, r.window_bytes);
+	assert_int_equal(r.unfinished, 0);
+	/* Load went on before and after the window. */
+	assert_true(r.sent > r.window_rpcs + 1000);
+	assert_int_equal(r.elapsed_ns, cfg.duration_ns);
+	perf_samples_free(&r.samples);
+	homa_workload_free(&wl);
+}
+
+static void test_load__cooldown_reports_unfinished(void **state)
+{
+	struct fake f = {.answer = 0};
+	struct perf_client c = {&fake_ops, &f};
+	struct perf_load_cfg cfg;
+	struct perf_load_result r;
+	struct homa_workload wl;
+
+	(void)state;
+	load_setup(&cfg, &wl, "1000");
+	cfg.gbps = 0.08;
+	cfg.duration_ns = PERF_NS_PER_SEC / 10;
+	cfg.cooldown_ns = PERF_NS_PER_SEC / 20;
+	assert_int_equal(perf_load_run(&c, &cfg, &r), 0);
+	assert_true(r.window_rpcs > 500);
+	assert_int_equal(r.completed, 0);
+	assert_int_equal(r.unfinished, r.window_rpcs);
+	assert_int_equal(r.unfinished_bytes, r.window_bytes);
+	perf_samples_free(&r.samples);
+	homa_workload_free(&wl);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_opts__client_options),
     cmocka_unit_test(test_opts__defaults),
@@ -466,6 +515,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_load__cap_hits_and_stall_are_reported),
     cmocka_unit_test(test_load__fatal_send_error_stops),
     cmocka_unit_test(test_load__rpc_timeout_abandons),
+    cmocka_unit_test(test_load__cooldown_counts_rpcs_by_start),
+    cmocka_unit_test(test_load__cooldown_reports_unfinished),
 };
 
 HOMA_TEST_MAIN(tests)

@@ -69,6 +69,7 @@ static void base_cfg(const struct perf_opts *o, struct perf_load_cfg *cfg,
 	cfg->nservers = o->nservers;
 	cfg->duration_ns = (uint64_t)(o->seconds * 1e9);
 	cfg->warmup_ns = (uint64_t)((o->warmup >= 0 ? o->warmup : default_warmup) * 1e9);
+	cfg->cooldown_ns = (uint64_t)(o->cooldown * 1e9);
 	cfg->seed = o->seed;
 	cfg->progress = o->progress;
 	cfg->max_outstanding = o->max_outstanding;

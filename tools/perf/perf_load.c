@@ -18,8 +18,9 @@
 struct slot {
 	uint64_t id; /* 0: free */
 	uint64_t start;
-	uint32_t len;  /* drawn length */
-	uint32_t wire; /* request bytes on the wire */
+	uint32_t len;	 /* drawn length */
+	uint32_t wire;	 /* request bytes on the wire */
+	uint8_t counted; /* by-issue counting: issued inside the window */
 };
 
 /* A drawn request that the transport could not take yet (-EAGAIN). */
@@ -40,6 +41,9 @@ struct load {
 	struct homa_rng rng;
 	struct draw pending;
 	uint64_t t0, mstart, mend, last_progress, next_scan, cpu_start;
+	uint64_t stop; /* mend, plus the cool-down in by-issue counting */
+	int by_issue;  /* cfg->cooldown_ns > 0: count RPCs by when they started */
+	int cpu_done;  /* r->cpu_ns holds the window's CPU time */
 	double gap_ns;
 	uint64_t next_arrival;
 	int blocked; /* the current arrival already counted as a cap hit */
@@ -73,7 +77,7 @@ static void record(struct load *l, struct slot *s, uint64_t now)
 	l->win_done++;
 	l->win_bytes += s->wire;
 	l->win_rtt += rtt;
-	if (now < l->mstart || now > l->mend)
+	if (l->by_issue ? !s->counted : now < l->mstart || now > l->mend)
 		return;
 	perf_samples_add(&l->r->samples, s->len, rtt);
 	l->r->completed++;
@@ -133,6 +137,7 @@ static int issue(struct load *l)
 	if (l->outstanding == 1)
 		l->last_progress = perf_now_ns();
 	s->start = perf_now_ns();
+	s->counted = l->by_issue && s->start >= l->mstart && s->start < l->mend;
 	rc = l->c->ops->send(l->c->impl, l->pending.server, s->id, s->wire,
 			     l->cfg->resp_len);
 	l->full = rc == -EAGAIN;
@@ -142,6 +147,10 @@ static int issue(struct load *l)
 	}
 	l->pending.valid = 0;
 	l->r->sent++;
+	if (s->counted) {
+		l->r->window_rpcs++;
+		l->r->window_bytes += s->wire;
+	}
 	return 1;
 }
 
@@ -219,6 +228,15 @@ static void report(struct load *l, uint64_t now)
 	l->next_report += PERF_NS_PER_SEC;
 }
 
+/* The measured window ends: its CPU time, and the demo's callback. */
+static void close_window(struct load *l)
+{
+	l->r->cpu_ns = perf_cpu_ns() + 1 - l->cpu_start;
+	l->cpu_done = 1;
+	if (l->cfg->window)
+		l->cfg->window(l->cfg->window_arg, 0);
+}
+
 /* Per-turn bookkeeping; returns -1 when the run must stop (stall). */
 static int housekeeping(struct load *l, uint64_t now)
 {
@@ -244,7 +262,7 @@ static int housekeeping(struct load *l, uint64_t now)
 
 static int done_yet(const struct load *l, uint64_t now)
 {
-	if (now >= l->mend)
+	if (now >= l->stop)
 		return 1;
 	return l->cfg->max_rpcs && l->r->completed >= l->cfg->max_rpcs;
 }
@@ -268,9 +286,14 @@ static int run_loop(struct load *l)
 	l->r->elapsed_ns = (now < l->mend ? now : l->mend) - l->mstart;
 	if (now < l->mstart)
 		l->r->elapsed_ns = 0;
-	l->r->cpu_ns = l->cpu_start ? perf_cpu_ns() + 1 - l->cpu_start : 0;
-	if (l->cpu_start && l->cfg->window)
-		l->cfg->window(l->cfg->window_arg, 0);
+	if (l->cpu_start && !l->cpu_done)
+		close_window(l);
+	for (uint32_t i = 0; l->by_issue && i < l->nslots; i++) {
+		if (l->slots[i].id && l->slots[i].counted) {
+			l->r->unfinished++;
+			l->r->unfinished_bytes += l->slots[i].wire;
+		}
+	}
 	if (rc < 0 && !l->r->stalled)
 		l->r->error = rc;
 	return rc < 0 ? -1 : 0;
@@ -335,6 +358,8 @@ int perf_load_run(struct perf_client *c, const struct perf_load_cfg *cfg,
 	l.t0 = l.last_progress = perf_now_ns();
 	l.mstart = l.t0 + cfg->warmup_ns;
 	l.mend = l.mstart + cfg->duration_ns;
+	l.by_issue = cfg->cooldown_ns > 0;
+	l.stop = l.mend + cfg->cooldown_ns;
 	l.next_report = l.t0 + PERF_NS_PER_SEC;
 	l.next_arrival = l.t0;
 	rc = run_loop(&l);

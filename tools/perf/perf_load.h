@@ -21,11 +21,18 @@
 struct perf_load_cfg {
 	const struct homa_workload *wl;
 	int nservers;
-	double gbps;		  /* > 0: open loop at this rate of request bytes */
-	uint32_t closed;	  /* otherwise: RPCs kept outstanding */
-	uint32_t resp_len;	  /* PERF_RESP_ECHO or response bytes */
-	uint64_t duration_ns;	  /* measured time, after the warm-up */
-	uint64_t warmup_ns;	  /* completions before this are not measured */
+	double gbps;	      /* > 0: open loop at this rate of request bytes */
+	uint32_t closed;      /* otherwise: RPCs kept outstanding */
+	uint32_t resp_len;    /* PERF_RESP_ECHO or response bytes */
+	uint64_t duration_ns; /* measured time, after the warm-up */
+	uint64_t warmup_ns;   /* completions before this are not measured */
+	/*
+	 * > 0: by-issue counting. The load goes on this long after the window,
+	 * and the RPCs measured are exactly those started inside the window,
+	 * whenever they complete (up to the end of the cool-down). Otherwise the
+	 * RPCs measured are those that complete inside the window.
+	 */
+	uint64_t cooldown_ns;
 	uint64_t max_rpcs;	  /* stop after this many measured RPCs (0: none) */
 	uint32_t max_outstanding; /* open-loop memory cap */
 	uint64_t seed;
@@ -61,9 +68,14 @@ struct perf_load_result {
 	uint64_t req_bytes;	     /* wire bytes of measured requests */
 	uint64_t resp_bytes;	     /* wire bytes of measured responses */
 	uint64_t elapsed_ns;	     /* measured time actually run */
-	uint64_t cpu_ns;	     /* this process's CPU time in that window */
-	int stalled;		     /* stopped because nothing completed */
-	int error;		     /* first fatal error (-errno), 0 if none */
+	/* By-issue counting only (cooldown_ns > 0): */
+	uint64_t window_rpcs;	   /* requests started inside the window */
+	uint64_t window_bytes;	   /* their wire bytes */
+	uint64_t unfinished;	   /* of those, still outstanding at the end */
+	uint64_t unfinished_bytes; /* their wire bytes */
+	uint64_t cpu_ns;	   /* this process's CPU time in that window */
+	int stalled;		   /* stopped because nothing completed */
+	int error;		   /* first fatal error (-errno), 0 if none */
 };
 
 /*

@@ -17,7 +17,7 @@ static const char usage_text[] =
     "  client --server HOST:PORT[,HOST:PORT...] --protocol homa|tcp\n"
     "         --workload w1..w5|starve|BYTES (--gbps G | --client-max N) --seconds S\n"
     "         [--one-way] [--response-bytes B] [--seed S] [--samples FILE] [--json]\n"
-    "         [--tcp-conns N] [--max-outstanding N] [--warmup S]\n"
+    "         [--tcp-conns N] [--max-outstanding N] [--warmup S] [--cooldown S]\n"
     "         [--serve-port P [--start-delay S]]  (also serve --protocol on P,\n"
     "         in this process: one Homa engine per host; Homa: on the load socket)\n"
     "  rtt    --server HOST:PORT --length B --count N --protocol homa|tcp|udp\n"

@@ -20,6 +20,7 @@ enum {
 	O_CLIENT_MAX,
 	O_SECONDS,
 	O_WARMUP,
+	O_COOLDOWN,
 	O_ONE_WAY,
 	O_RESPONSE,
 	O_SEED,
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
     {"client-max", required_argument, NULL, O_CLIENT_MAX},
     {"seconds", required_argument, NULL, O_SECONDS},
     {"warmup", required_argument, NULL, O_WARMUP},
+    {"cooldown", required_argument, NULL, O_COOLDOWN},
     {"one-way", no_argument, NULL, O_ONE_WAY},
     {"response-bytes", required_argument, NULL, O_RESPONSE},
     {"seed", required_argument, NULL, O_SEED},
@@ -233,6 +235,8 @@ static int parse_number(struct perf_opts *o, int c, const char *arg)
 		return parse_double(arg, 0.001, 86400, &o->seconds);
 	case O_WARMUP:
 		return parse_double(arg, 0, 3600, &o->warmup);
+	case O_COOLDOWN:
+		return parse_double(arg, 0, 3600, &o->cooldown);
 	}
 	return -1;
 }

@@ -31,6 +31,7 @@ struct perf_opts {
 	uint32_t client_max;	  /* --client-max (closed loop) */
 	double seconds;		  /* --seconds */
 	double warmup;		  /* --warmup seconds; < 0: the mode's default */
+	double cooldown;	  /* --cooldown seconds: by-issue counting if > 0 */
 	int one_way;		  /* --one-way */
 	int64_t response_bytes;	  /* --response-bytes; -1: echo */
 	uint64_t seed;		  /* --seed */

@@ -24,6 +24,14 @@ void perf_report_text(FILE *f, const char *title, const struct perf_load_result 
 		perf_load_kops(r), perf_load_gbps(r->req_bytes, r),
 		perf_load_gbps(r->resp_bytes, r),
 		r->completed ? perf_us((double)r->cpu_ns / (double)r->completed) : 0.0);
+	if (r->window_rpcs)
+		fprintf(
+		    f,
+		    "  counted by start: %llu RPCs started in the window (%.3f Gbit/s), "
+		    "%llu (%llu bytes) unfinished at the end of the cool-down\n",
+		    (unsigned long long)r->window_rpcs,
+		    perf_load_gbps(r->window_bytes, r), (unsigned long long)r->unfinished,
+		    (unsigned long long)r->unfinished_bytes);
 	if (r->errors || r->timeouts || r->cap_hits || r->samples.dropped)
 		fprintf(f,
 			"  errors %llu (first: %s), timeouts %llu, outstanding-cap hits "
@@ -83,7 +91,7 @@ void perf_report_json(FILE *f, const struct perf_load_result *r, int buckets)
 		"\"rpcs\":%llu,\"seconds\":%.3f,\"kops\":%.3f,\"req_gbps\":%.4f,"
 		"\"resp_gbps\":%.4f,\"cpu_us_per_rpc\":%.3f,\"errors\":%llu,\"timeouts\":"
 		"%llu,"
-		"\"cap_hits\":%llu,\"sent\":%llu,\"stalled\":%s,\"rtt_us\":",
+		"\"cap_hits\":%llu,\"sent\":%llu,\"stalled\":%s,",
 		(unsigned long long)r->completed, (double)r->elapsed_ns / 1e9,
 		perf_load_kops(r), perf_load_gbps(r->req_bytes, r),
 		perf_load_gbps(r->resp_bytes, r),
@@ -91,6 +99,15 @@ void perf_report_json(FILE *f, const struct perf_load_result *r, int buckets)
 		(unsigned long long)r->errors, (unsigned long long)r->timeouts,
 		(unsigned long long)r->cap_hits, (unsigned long long)r->sent,
 		r->stalled ? "true" : "false");
+	if (r->window_rpcs)
+		fprintf(f,
+			"\"window_rpcs\":%llu,\"window_gbps\":%.4f,\"unfinished\":%llu,"
+			"\"unfinished_bytes\":%llu,",
+			(unsigned long long)r->window_rpcs,
+			perf_load_gbps(r->window_bytes, r),
+			(unsigned long long)r->unfinished,
+			(unsigned long long)r->unfinished_bytes);
+	fprintf(f, "\"rtt_us\":");
 	perf_pct_compute(&r->samples, 0, UINT32_MAX, &p);
 	pct_json(f, &p);
 	if (buckets)
