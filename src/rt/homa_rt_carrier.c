@@ -389,7 +389,17 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		m->msg_controllen = sizeof(b->ctrl[i]);
 		m->msg_flags = 0;
 	}
-	n = recvmmsg(s->fd, b->msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+	if (vlen == 1) {
+		/* recvmsg() is the same read without recvmmsg()'s batch
+		 * bookkeeping: ~0.1 us less per call, empty or not. */
+		ssize_t r = recvmsg(s->fd, &b->msgs[0].msg_hdr, MSG_DONTWAIT);
+
+		if (r >= 0)
+			b->msgs[0].msg_len = (unsigned int)r;
+		n = r < 0 ? -1 : 1;
+	} else {
+		n = recvmmsg(s->fd, b->msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			return -1; /* ICMP error queued */
