@@ -53,11 +53,13 @@ static int fill_msg(struct homa_socket *s, const struct homa_recv_msg *m,
 	return (int)m->length;
 }
 
-/* One attempt to take a message (lock held); -EAGAIN if none is ready. */
-static int try_take(struct homa_socket *s, uint64_t id, struct homa_msg *msg)
+/* One attempt to take a message (lock held; now: a recent clock reading, the
+ * caller's, so a message costs no clock read of its own); -EAGAIN if none. */
+static int try_take(struct homa_socket *s, uint64_t id, struct homa_msg *msg,
+		    uint64_t now)
 {
 	struct homa_recv_msg m;
-	int err = homa_sock_recv(s->core, id, homa_rt_now(), &m);
+	int err = homa_sock_recv(s->core, id, now, &m);
 
 	if (err == -EAGAIN)
 		return err;
@@ -101,9 +103,10 @@ static int buffers_exhausted(struct homa_socket *s)
 	return stalled && !moving;
 }
 
-/* Reads the socket and tries to take a message; -EAGAIN if nothing. */
+/* Reads the socket and tries to take a message; -EAGAIN if nothing. When it
+ * got that far, *now is the clock reading it used. */
 static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
-		     struct homa_msg *msg, int force)
+		     struct homa_msg *msg, int force, uint64_t *nowp)
 {
 	struct homa_rt_rxbatch *b = homa_rt_rxbatch_get();
 	int n = b ? homa_rt_rx_read(s, b) : 0, r;
@@ -111,14 +114,14 @@ static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 
 	if (!n && !force)
 		return -EAGAIN;
-	now = homa_rt_now();
+	*nowp = now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
 	homa_rt_rx_input(rt, s, b, n, now);
 	if (now >= homa_engine_next_timeout(rt->engine)) {
 		homa_engine_handle_timeout(rt->engine, now);
 		homa_rt_after_engine(rt);
 	}
-	r = try_take(s, id, msg);
+	r = try_take(s, id, msg, now);
 	homa_rt_unlock(rt);
 	return r;
 }
@@ -153,8 +156,9 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	struct timespec ts;
 	int r, nev, woken = 0;
 
+	now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
-	r = try_take(s, id, msg);
+	r = try_take(s, id, msg, now);
 	if (r == -EAGAIN && buffers_exhausted(s))
 		r = homa_rt_set_err(s, -ENOBUFS,
 				    "homa_recv: receive region exhausted; "
@@ -208,9 +212,9 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 #define HOMA_RT_YIELD_AFTER_NS 2000
 
 static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
-		     struct homa_msg *msg)
+		     struct homa_msg *msg, uint64_t now)
 {
-	uint64_t now = homa_rt_now(), timeo = atomic_load(&s->rcvtimeo_us);
+	uint64_t timeo = atomic_load(&s->rcvtimeo_us);
 	uint64_t budget = (uint64_t)rt->cfg.poll_usecs * 1000, spent = 0, last = now;
 	uint64_t deadline = timeo ? now + timeo * 1000 : UINT64_MAX, seen = 0;
 	int r;
@@ -225,7 +229,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 			break;
 		}
 		atomic_fetch_add_explicit(&s->spin_beat, 1, memory_order_relaxed);
-		r = poll_once(rt, s, id, msg, gen != seen || due);
+		r = poll_once(rt, s, id, msg, gen != seen || due, &now);
 		seen = gen;
 		if (r != -EAGAIN)
 			break;
@@ -256,7 +260,8 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		spent = 0;
 		last = now = homa_rt_now();
 	}
-	atomic_store(&s->last_wait_ns, homa_rt_now());
+	/* now: at most one turn old (the last read's, when it found a message) */
+	atomic_store(&s->last_wait_ns, now);
 	atomic_fetch_sub(&s->waiters, 1);
 	return r;
 }
@@ -264,7 +269,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 {
 	struct homa_rt *rt = homa_rt_global;
-	uint64_t id;
+	uint64_t id, now;
 	int r = 0, held;
 
 	if (!s || !msg || msg->num_bpages > HOMA_MAX_BPAGES ||
@@ -280,6 +285,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 		homa_rt_txq_flush(rt);
 		held = 0;
 	}
+	now = homa_rt_now(); /* for the engine and, if it comes to that, the wait */
 	if (atomic_load(&s->shut))
 		r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
 	if (!r && msg->num_bpages &&
@@ -291,7 +297,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (!r)
 		r = homa_rt_ensure_rcvbuf(rt, s);
 	if (!r)
-		r = try_take(s, id, msg);
+		r = try_take(s, id, msg, now);
 	homa_rt_after_engine(rt);
 	/* Packets held by HOMA_SEND_MORE stay held while messages are ready
 	 * (a server answering a batch of requests); they leave before any
@@ -306,9 +312,9 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 		/* A non-blocking poller is a receiver too: the background thread
 		 * leaves its packets to it for HOMA_RT_IDLE_NS. -EAGAIN is
 		 * routine here, so no error text is formatted. */
-		r = poll_once(rt, s, id, msg, 0);
-		atomic_store(&s->last_wait_ns, homa_rt_now());
+		r = poll_once(rt, s, id, msg, 0, &now);
+		atomic_store(&s->last_wait_ns, now);
 		return r;
 	}
-	return wait_loop(rt, s, id, msg);
+	return wait_loop(rt, s, id, msg, now);
 }
