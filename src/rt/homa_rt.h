@@ -49,7 +49,6 @@ struct homa_socket {
 	uint64_t serial;	/* identifies the socket in the bg epoll set */
 
 	/* Waiting. */
-	int wait_epfd;			/* fd + wake_efd, for sleeping receivers */
 	int wake_efd;			/* semaphore eventfd: "recheck" for sleepers */
 	int ready_efd;			/* homa_fd(): readable iff a message is ready */
 	int ready_state;		/* lock: ready_efd currently signalled */
