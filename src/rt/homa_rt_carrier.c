@@ -495,8 +495,9 @@ static void report_unreachable(struct homa_rt *rt, const union homa_sockaddr *to
 
 /*
  * Reads the socket's ICMP error queue (lock held). Must also run whenever
- * epoll reports EPOLLERR: a queued error keeps the fd in EPOLLERR, which
- * epoll reports even to a disarmed watcher, until the queue is empty.
+ * epoll or ppoll reports EPOLLERR/POLLERR: a queued error keeps the fd in
+ * that state, which is reported whatever events were asked for, until the
+ * queue is empty.
  */
 void homa_rt_rx_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now)
 {
