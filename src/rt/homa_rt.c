@@ -600,6 +600,9 @@ static int rt_create(const struct homa_config *c, struct homa_rt **out)
 	atomic_store(&rt->next_timeout, homa_engine_next_timeout(rt->engine));
 	if (c->use_gso)
 		rt->txq = homa_rt_txq_new(); /* NULL: plain sends, still correct */
+	/* Acks wait for the next flush of the queue (homa_rt_unlock); without
+	 * one they would wait for a timer tick. */
+	homa_engine_defer_acks(rt->engine, rt->txq != NULL);
 	err = bg_start(rt);
 	if (err) {
 		snprintf(homa_rt_errmsg, sizeof(homa_rt_errmsg),

@@ -268,7 +268,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (held && !(id == 0 && homa_sock_readable(s->core))) {
 		/* Nothing to return at once: what HOMA_SEND_MORE held leaves
 		 * now, before the work below (a round trip waits for it). */
-		homa_rt_txq_flush(rt);
+		homa_rt_txq_flush_then_acks(rt);
 		held = 0;
 	}
 	now = homa_rt_now(); /* for the engine and, if it comes to that, the wait */
