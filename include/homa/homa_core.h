@@ -224,6 +224,22 @@ void homa_engine_input_placed(struct homa_engine *e, const struct homa_addr *src
 void homa_engine_unreachable(struct homa_engine *e, const struct homa_addr *addr,
 			     uint16_t port, int error, uint64_t now);
 
+/*
+ * Deferred acks. A DATA packet may carry an ack that ends an earlier server
+ * RPC (its tombstone, its memory): work that a server would otherwise do
+ * between a request's arrival and its reply. With deferral on (off by
+ * default), such acks are kept (at most HOMA_DEFERRED_ACKS, the oldest
+ * processed when more come) until homa_engine_run_deferred(), which the
+ * embedder calls once its replies have left; homa_engine_handle_timeout()
+ * and freeing a socket or the engine process them too, so an ack waits at
+ * most until the next timer tick (the acked RPC keeps the engine ticking).
+ * homa_engine_run_deferred() returns how many it processed (then the engine
+ * may have packets to send and a new next timeout).
+ */
+#define HOMA_DEFERRED_ACKS 8
+void homa_engine_defer_acks(struct homa_engine *e, int enable);
+int homa_engine_run_deferred(struct homa_engine *e);
+
 /* Absolute time at which homa_engine_handle_timeout() is next due. */
 uint64_t homa_engine_next_timeout(const struct homa_engine *e);
 

@@ -255,6 +255,7 @@ void homa_engine_free(struct homa_engine *e)
 
 	if (e == NULL)
 		return;
+	e->num_deferred = 0; /* every RPC they name is ending anyway */
 	e->freeing = 1;
 	while (!homa_list_empty(&e->socks))
 		homa_sock_free(homa_container_of(e->socks.next, struct homa_sock, link),
@@ -422,9 +423,28 @@ uint64_t homa_engine_next_timeout(const struct homa_engine *e)
 	return t;
 }
 
+void homa_engine_defer_acks(struct homa_engine *e, int enable)
+{
+	if (!enable)
+		homa_engine_run_deferred(e);
+	e->defer_acks = enable != 0;
+}
+
+int homa_engine_run_deferred(struct homa_engine *e)
+{
+	unsigned int n = e->num_deferred;
+
+	if (n == 0)
+		return 0;
+	homa_incoming_run_deferred(e);
+	homa_engine_sync_stats(e);
+	return (int)n;
+}
+
 void homa_engine_handle_timeout(struct homa_engine *e, uint64_t now)
 {
 	e->now = now;
+	homa_incoming_run_deferred(e);
 	if (now >= e->next_tick) {
 		if (homa_engine_alive(e))
 			homa_timer_tick(e, now);

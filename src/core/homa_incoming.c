@@ -87,6 +87,26 @@ static void process_ack(struct homa_engine *e, const struct homa_addr *src,
 	homa_rpc_end(rpc, now);
 }
 
+void homa_incoming_run_deferred(struct homa_engine *e)
+{
+	/* process_ack() cannot defer: the list is taken whole first. */
+	unsigned int n = e->num_deferred;
+
+	e->num_deferred = 0;
+	for (unsigned int i = 0; i < n; i++)
+		process_ack(e, &e->deferred[i].src, &e->deferred[i].ack, e->now);
+}
+
+static void defer_ack(struct homa_engine *e, const struct homa_addr *src,
+		      const struct homa_ack *ack)
+{
+	if (e->num_deferred == HOMA_DEFERRED_ACKS)
+		homa_incoming_run_deferred(e);
+	e->deferred[e->num_deferred].src = *src;
+	e->deferred[e->num_deferred].ack = *ack;
+	e->num_deferred++;
+}
+
 /* ---------------------------------------------------------- receiving */
 
 static uint32_t received(const struct homa_rpc *rpc)
@@ -393,7 +413,10 @@ static void handle_data(struct in_ctx *c)
 	 * holds acks for our server RPCs whatever RPC its next packet belongs
 	 * to (as in the reference), and an engine is often client and server.
 	 */
-	process_ack(c->e, c->src, &ack, c->now);
+	if (c->e->defer_acks && ack.client_id != 0)
+		defer_ack(c->e, c->src, &ack);
+	else
+		process_ack(c->e, c->src, &ack, c->now);
 }
 
 /* ----------------------------------------------------------- control */

@@ -264,8 +264,15 @@ struct homa_engine {
 	struct homa_link tombs;
 	size_t num_rpcs;
 	size_t num_parked; /* RPCs with RPC_PARKED */
-	int freeing;	   /* homa_engine_free() is running: send nothing */
-	uint64_t msg_seq;  /* outgoing messages queued so far */
+	/* Acks held back by homa_engine_defer_acks(), oldest first. */
+	int defer_acks;
+	unsigned int num_deferred;
+	struct {
+		struct homa_addr src;
+		struct homa_ack ack;
+	} deferred[HOMA_DEFERRED_ACKS];
+	int freeing;	  /* homa_engine_free() is running: send nothing */
+	uint64_t msg_seq; /* outgoing messages queued so far */
 	/* Timer. */
 	uint64_t next_tick;
 	uint64_t tick_count;
@@ -284,6 +291,8 @@ struct homa_engine {
 /* ---------------------------------------------------- engine helpers */
 
 uint64_t homa_engine_random(struct homa_engine *e);
+/* Processes the deferred acks (homa_engine_run_deferred) at e->now. */
+void homa_incoming_run_deferred(struct homa_engine *e);
 /* Copies counters other modules keep (allocator, grants) into e->stats. */
 void homa_engine_sync_stats(struct homa_engine *e);
 /* Records msg as s's last error and returns err (negative errno). */

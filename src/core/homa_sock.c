@@ -201,6 +201,9 @@ void homa_sock_free(struct homa_sock *s, uint64_t now)
 {
 	struct homa_engine *e = s->e;
 
+	/* Acks for its RPCs end them (tombstones) before the socket goes. */
+	e->now = now;
+	homa_incoming_run_deferred(e);
 	sock_shutdown(s, now);
 	if (s->has_pool)
 		homa_pool_destroy(&s->pool, &e->mem);

@@ -49,7 +49,6 @@ struct homa_socket {
 	uint64_t serial;	/* identifies the socket in the bg epoll set */
 
 	/* Waiting. */
-	int wait_epfd;			/* fd + wake_efd, for sleeping receivers */
 	int wake_efd;			/* semaphore eventfd: "recheck" for sleepers */
 	int ready_efd;			/* homa_fd(): readable iff a message is ready */
 	int ready_state;		/* lock: ready_efd currently signalled */
@@ -158,7 +157,10 @@ int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
 		    const union homa_sockaddr *to, socklen_t tolen, int priority,
 		    const uint8_t *hdr, size_t hdr_len, const uint8_t *payload,
 		    size_t payload_len);
-void homa_rt_txq_flush(struct homa_rt *rt);
+/* Sends what is queued; returns the number of messages (batches) sent. */
+int homa_rt_txq_flush(struct homa_rt *rt);
+/* The same, then (if something was sent) the engine's deferred acks. */
+void homa_rt_txq_flush_then_acks(struct homa_rt *rt);
 /* 1 if packets are queued (lock held). */
 int homa_rt_txq_pending(const struct homa_rt *rt);
 /* Flushes queued packets and releases rt->lock: every unlock goes here... */

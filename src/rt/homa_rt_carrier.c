@@ -389,7 +389,17 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		m->msg_controllen = sizeof(b->ctrl[i]);
 		m->msg_flags = 0;
 	}
-	n = recvmmsg(s->fd, b->msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+	if (vlen == 1) {
+		/* recvmsg() is the same read without recvmmsg()'s batch
+		 * bookkeeping: ~0.1 us less per call, empty or not. */
+		ssize_t r = recvmsg(s->fd, &b->msgs[0].msg_hdr, MSG_DONTWAIT);
+
+		if (r >= 0)
+			b->msgs[0].msg_len = (unsigned int)r;
+		n = r < 0 ? -1 : 1;
+	} else {
+		n = recvmmsg(s->fd, b->msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			return -1; /* ICMP error queued */
@@ -485,8 +495,9 @@ static void report_unreachable(struct homa_rt *rt, const union homa_sockaddr *to
 
 /*
  * Reads the socket's ICMP error queue (lock held). Must also run whenever
- * epoll reports EPOLLERR: a queued error keeps the fd in EPOLLERR, which
- * epoll reports even to a disarmed watcher, until the queue is empty.
+ * epoll or ppoll reports EPOLLERR/POLLERR: a queued error keeps the fd in
+ * that state, which is reported whatever events were asked for, until the
+ * queue is empty.
  */
 void homa_rt_rx_errors(struct homa_rt *rt, struct homa_socket *s, uint64_t now)
 {

@@ -8,7 +8,7 @@
  * starving sender threads of the lock, and one 100-byte round trip costs two
  * system calls on each side, as with raw UDP.
  *
- * After poll_usecs of nothing, it sleeps in epoll_pwait2() on its socket's fd
+ * After poll_usecs of nothing, it sleeps in ppoll() on its socket's fd
  * and wake_efd, with a nanosecond timeout (a 70 us receive timeout sleeps
  * 70 us, not a whole millisecond). Lost wake-ups are impossible: the fd is
  * level-triggered, and sleepers register (sleepers++) under the lock before a
@@ -24,7 +24,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,11 +53,13 @@ static int fill_msg(struct homa_socket *s, const struct homa_recv_msg *m,
 	return (int)m->length;
 }
 
-/* One attempt to take a message (lock held); -EAGAIN if none is ready. */
-static int try_take(struct homa_socket *s, uint64_t id, struct homa_msg *msg)
+/* One attempt to take a message (lock held; now: a recent clock reading, the
+ * caller's, so a message costs no clock read of its own); -EAGAIN if none. */
+static int try_take(struct homa_socket *s, uint64_t id, struct homa_msg *msg,
+		    uint64_t now)
 {
 	struct homa_recv_msg m;
-	int err = homa_sock_recv(s->core, id, homa_rt_now(), &m);
+	int err = homa_sock_recv(s->core, id, now, &m);
 
 	if (err == -EAGAIN)
 		return err;
@@ -101,9 +103,10 @@ static int buffers_exhausted(struct homa_socket *s)
 	return stalled && !moving;
 }
 
-/* Reads the socket and tries to take a message; -EAGAIN if nothing. */
+/* Reads the socket and tries to take a message; -EAGAIN if nothing. When it
+ * got that far, *now is the clock reading it used. */
 static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
-		     struct homa_msg *msg, int force)
+		     struct homa_msg *msg, int force, uint64_t *nowp)
 {
 	struct homa_rt_rxbatch *b = homa_rt_rxbatch_get();
 	int n = b ? homa_rt_rx_read(s, b) : 0, r;
@@ -111,50 +114,30 @@ static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 
 	if (!n && !force)
 		return -EAGAIN;
-	now = homa_rt_now();
+	*nowp = now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
 	homa_rt_rx_input(rt, s, b, n, now);
 	if (now >= homa_engine_next_timeout(rt->engine)) {
 		homa_engine_handle_timeout(rt->engine, now);
 		homa_rt_after_engine(rt);
 	}
-	r = try_take(s, id, msg);
+	r = try_take(s, id, msg, now);
 	homa_rt_unlock(rt);
 	return r;
-}
-
-/*
- * epoll_pwait2() (Linux 5.11+) with a nanosecond timeout; where the kernel
- * (or valgrind, which does not know the call) answers ENOSYS, epoll_wait()
- * with the timeout rounded up to whole milliseconds, remembered for good.
- */
-static int sleep_wait(int epfd, struct epoll_event *evs, int max,
-		      const struct timespec *ts)
-{
-	static atomic_int no_pwait2;
-	int ms, nev;
-
-	if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
-		nev = epoll_pwait2(epfd, evs, max, ts, NULL);
-		if (nev >= 0 || errno != ENOSYS)
-			return nev;
-		atomic_store(&no_pwait2, 1);
-	}
-	ms = (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000);
-	return epoll_wait(epfd, evs, max, ms);
 }
 
 /* Sleeps until packets or a wake-up arrive; -EAGAIN means "poll again". */
 static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		      struct homa_msg *msg, uint64_t deadline)
 {
-	struct epoll_event evs[2];
+	struct pollfd pfd[2] = {{.events = POLLIN}, {.events = POLLIN}};
 	uint64_t now, junk, ns = HOMA_RT_MAX_SLEEP_NS;
 	struct timespec ts;
 	int r, nev, woken = 0;
 
+	now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
-	r = try_take(s, id, msg);
+	r = try_take(s, id, msg, now);
 	if (r == -EAGAIN && buffers_exhausted(s))
 		r = homa_rt_set_err(s, -ENOBUFS,
 				    "homa_recv: receive region exhausted; "
@@ -162,6 +145,8 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	if (r == -EAGAIN) {
 		s->sleepers++;
 		rt->stats.sleeps++;
+		pfd[0].fd = s->fd; /* a bind that swaps it wakes the sleepers */
+		pfd[1].fd = s->wake_efd;
 	}
 	homa_rt_unlock(rt);
 	if (r != -EAGAIN)
@@ -171,15 +156,20 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		ns = deadline > now ? (deadline - now < ns ? deadline - now : ns) : 0;
 	ts.tv_sec = (time_t)(ns / 1000000000ull);
 	ts.tv_nsec = (long)(ns % 1000000000ull);
-	nev = sleep_wait(s->wait_epfd, evs, 2, &ts);
+	/*
+	 * ppoll(), not an epoll set: an fd in an epoll set costs every packet
+	 * an epoll callback in the sender's kernel path (~0.2 us per packet
+	 * on loopback) even while nobody sleeps; ppoll() hooks the socket's
+	 * wait queue only for the sleep.
+	 */
+	nev = ppoll(pfd, 2, &ts, NULL);
 	now = homa_rt_now();
 	pthread_mutex_lock(&rt->lock);
 	s->sleepers--;
-	for (int i = 0; i < nev; i++) {
-		if (evs[i].data.fd == s->wake_efd)
-			woken = 1;
-		else if (evs[i].events & EPOLLERR)
-			homa_rt_rx_errors(rt, s, now); /* else EPOLLERR persists */
+	if (nev > 0) {
+		woken = !!(pfd[1].revents & POLLIN);
+		if (pfd[0].revents & POLLERR)
+			homa_rt_rx_errors(rt, s, now); /* else POLLERR persists */
 	}
 	/* The bg thread does not watch this socket while receivers come and go;
 	 * it must look again once they may have left for good. */
@@ -208,9 +198,9 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 #define HOMA_RT_YIELD_AFTER_NS 2000
 
 static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
-		     struct homa_msg *msg)
+		     struct homa_msg *msg, uint64_t now)
 {
-	uint64_t now = homa_rt_now(), timeo = atomic_load(&s->rcvtimeo_us);
+	uint64_t timeo = atomic_load(&s->rcvtimeo_us);
 	uint64_t budget = (uint64_t)rt->cfg.poll_usecs * 1000, spent = 0, last = now;
 	uint64_t deadline = timeo ? now + timeo * 1000 : UINT64_MAX, seen = 0;
 	int r;
@@ -225,7 +215,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 			break;
 		}
 		atomic_fetch_add_explicit(&s->spin_beat, 1, memory_order_relaxed);
-		r = poll_once(rt, s, id, msg, gen != seen || due);
+		r = poll_once(rt, s, id, msg, gen != seen || due, &now);
 		seen = gen;
 		if (r != -EAGAIN)
 			break;
@@ -256,7 +246,8 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		spent = 0;
 		last = now = homa_rt_now();
 	}
-	atomic_store(&s->last_wait_ns, homa_rt_now());
+	/* now: at most one turn old (the last read's, when it found a message) */
+	atomic_store(&s->last_wait_ns, now);
 	atomic_fetch_sub(&s->waiters, 1);
 	return r;
 }
@@ -264,7 +255,7 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 {
 	struct homa_rt *rt = homa_rt_global;
-	uint64_t id;
+	uint64_t id, now;
 	int r = 0, held;
 
 	if (!s || !msg || msg->num_bpages > HOMA_MAX_BPAGES ||
@@ -277,9 +268,10 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (held && !(id == 0 && homa_sock_readable(s->core))) {
 		/* Nothing to return at once: what HOMA_SEND_MORE held leaves
 		 * now, before the work below (a round trip waits for it). */
-		homa_rt_txq_flush(rt);
+		homa_rt_txq_flush_then_acks(rt);
 		held = 0;
 	}
+	now = homa_rt_now(); /* for the engine and, if it comes to that, the wait */
 	if (atomic_load(&s->shut))
 		r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
 	if (!r && msg->num_bpages &&
@@ -291,7 +283,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 	if (!r)
 		r = homa_rt_ensure_rcvbuf(rt, s);
 	if (!r)
-		r = try_take(s, id, msg);
+		r = try_take(s, id, msg, now);
 	homa_rt_after_engine(rt);
 	/* Packets held by HOMA_SEND_MORE stay held while messages are ready
 	 * (a server answering a batch of requests); they leave before any
@@ -306,9 +298,9 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 		/* A non-blocking poller is a receiver too: the background thread
 		 * leaves its packets to it for HOMA_RT_IDLE_NS. -EAGAIN is
 		 * routine here, so no error text is formatted. */
-		r = poll_once(rt, s, id, msg, 0);
-		atomic_store(&s->last_wait_ns, homa_rt_now());
+		r = poll_once(rt, s, id, msg, 0, &now);
+		atomic_store(&s->last_wait_ns, now);
 		return r;
 	}
-	return wait_loop(rt, s, id, msg);
+	return wait_loop(rt, s, id, msg, now);
 }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -151,18 +150,9 @@ static int open_core_and_fd(struct homa_rt *rt, struct homa_socket *s)
 
 static int open_wait_fds(struct homa_socket *s)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
-
-	s->wait_epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wake_efd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC);
 	s->ready_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->wait_epfd < 0 || s->wake_efd < 0 || s->ready_efd < 0)
-		return -errno;
-	ev.data.fd = s->fd;
-	if (epoll_ctl(s->wait_epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-		return -errno;
-	ev.data.fd = s->wake_efd;
-	if (epoll_ctl(s->wait_epfd, EPOLL_CTL_ADD, s->wake_efd, &ev) < 0)
+	if (s->wake_efd < 0 || s->ready_efd < 0)
 		return -errno;
 	return 0;
 }
@@ -177,7 +167,6 @@ static void close_fd(int *fd)
 static void socket_destroy(struct homa_socket *s)
 {
 	close_fd(&s->fd);
-	close_fd(&s->wait_epfd);
 	close_fd(&s->wake_efd);
 	close_fd(&s->ready_efd);
 	if (s->region_owned)
@@ -204,7 +193,7 @@ int homa_socket(int family, int flags, struct homa_socket **out)
 		return -ENOMEM;
 	s->family = family;
 	s->carrier = (flags & HOMA_SOCK_RAW) ? HOMA_CARRIER_RAW : HOMA_CARRIER_UDP;
-	s->fd = s->wait_epfd = s->wake_efd = s->ready_efd = -1;
+	s->fd = s->wake_efd = s->ready_efd = -1;
 	pthread_mutex_init(&s->errlock, NULL);
 	s->cur_tos = -1;
 	atomic_store(&s->nonblock, !!(flags & HOMA_SOCK_NONBLOCK));
@@ -291,16 +280,17 @@ int homa_set_rcvbuf(struct homa_socket *s, void *region, size_t length)
 /* Replaces the carrier fd (UDP bind to a new port) everywhere it is watched. */
 static void swap_fd(struct homa_rt *rt, struct homa_socket *s, int newfd)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
+	uint64_t n = (uint64_t)s->sleepers;
 
 	homa_rt_bg_unwatch(rt, s);
-	epoll_ctl(s->wait_epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	close(s->fd);
 	s->fd = newfd;
 	s->cur_tos = -1;
-	ev.data.fd = newfd;
-	epoll_ctl(s->wait_epfd, EPOLL_CTL_ADD, newfd, &ev);
 	homa_rt_bg_watch(rt, s, 1);
+	/* Sleepers poll the old fd: they wake and poll the new one. */
+	if (n && write(s->wake_efd, &n, sizeof(n)) < 0) {
+		/* saturated: they are due to wake anyway */
+	}
 }
 
 static int bind_port(struct homa_rt *rt, struct homa_socket *s, uint16_t port)

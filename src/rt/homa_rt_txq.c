@@ -168,18 +168,19 @@ static void send_single(struct homa_rt *rt, struct homa_rt_txq *q)
 		rt->stats.tx_packets++;
 }
 
-void homa_rt_txq_flush(struct homa_rt *rt)
+int homa_rt_txq_flush(struct homa_rt *rt)
 {
 	struct homa_rt_txq *q = rt->txq;
-	int start = 0;
+	int start = 0, n;
 
 	if (!q || !q->n)
-		return;
+		return 0;
+	n = q->n;
 	if (q->n == 1 && q->g[0].nseg == 1) {
 		send_single(rt, q);
 		q->n = 0;
 		q->used = 0;
-		return;
+		return 1;
 	}
 	for (int i = 0; i < q->n; i++)
 		build_msg(q, i);
@@ -191,6 +192,7 @@ void homa_rt_txq_flush(struct homa_rt *rt)
 	}
 	q->n = 0;
 	q->used = 0;
+	return n;
 }
 
 int homa_rt_txq_add(struct homa_rt *rt, struct homa_socket *s,
@@ -264,10 +266,18 @@ void homa_rt_unlock_hold(struct homa_rt *rt)
 	pthread_mutex_unlock(&rt->lock);
 }
 
+/* Flushes the queue; once something left, runs the acks the engine deferred
+ * (a reply is not kept waiting while its request's ack ends an older RPC). */
+void homa_rt_txq_flush_then_acks(struct homa_rt *rt)
+{
+	if (homa_rt_txq_flush(rt) && homa_engine_run_deferred(rt->engine))
+		homa_rt_after_engine(rt);
+}
+
 void homa_rt_unlock(struct homa_rt *rt)
 {
 	for (int i = 0; i < 4; i++) {
-		homa_rt_txq_flush(rt);
+		homa_rt_txq_flush_then_acks(rt);
 		if (!rt->errq_pending)
 			break;
 		read_pending_errors(rt);

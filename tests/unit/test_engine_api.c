@@ -376,6 +376,46 @@ static void test_acks__piggybacked_on_next_request(void **state)
 	assert_int_equal(htn_free(net), 0);
 }
 
+/* Deferred acks: the request's ack ends the old server RPC only when the
+ * embedder asks (after its reply left), or at the latest with the timer. */
+static void test_acks__deferred_until_run_deferred(void **state)
+{
+	struct htn *net = htn_new(2, NULL, 1000, 0);
+	struct htn_sock *c = htn_sock(net, 0, 0, 64),
+			*s = htn_sock(net, 1, SERVER_PORT, 64);
+	struct homa_engine *se = net->hosts[1].engine;
+	struct homa_recv_msg m;
+	int err;
+
+	(void)state;
+	homa_engine_defer_acks(se, 1);
+	assert_int_equal(homa_engine_run_deferred(se), 0);
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 100000);
+	answer_all(net, s);
+	htn_run_for(net, 100000);
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 100000);
+	/* The new request arrived with the ack; the old RPC still waits. */
+	assert_int_equal(stats(net, 1)->acks_received, 0);
+	assert_int_equal(homa_engine_num_rpcs(se), 2);
+	assert_int_equal(homa_engine_run_deferred(se), 1);
+	assert_int_equal(stats(net, 1)->acks_received, 1);
+	assert_int_equal(homa_engine_num_rpcs(se), 1);
+	assert_int_equal(homa_engine_run_deferred(se), 0);
+	answer_all(net, s);
+	assert_true(htn_run_until(net, readable, c, net->now + 100 * MS));
+	/* The next ack is left to the timer, which ends that RPC too. */
+	assert_int_equal(htn_recv(net, c, 0, &m, NULL, 0), 0);
+	send_bytes(net, c, 1, SERVER_PORT, 100, &err);
+	htn_run_for(net, 5 * MS);
+	assert_int_equal(stats(net, 1)->acks_received, 2);
+	assert_int_equal(homa_engine_num_rpcs(se), 1);
+	assert_int_equal(stats(net, 1)->tx_need_ack, 0);
+	assert_int_equal(htn_free(net), 0);
+}
+
 /* An engine that is client and server: its next response to the peer carries
  * the ack, and the peer frees its server RPC. */
 static void test_acks__piggybacked_on_response(void **state)
@@ -991,6 +1031,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_send__borrowed_message_sent_from_callers_bytes),
     cmocka_unit_test(test_acks__cache_overflow_sends_ack_packet),
     cmocka_unit_test(test_acks__piggybacked_on_next_request),
+    cmocka_unit_test(test_acks__deferred_until_run_deferred),
     cmocka_unit_test(test_acks__piggybacked_on_response),
     cmocka_unit_test(test_acks__cached_ack_waits_half_request_ack_ticks),
     cmocka_unit_test(test_acks__scheduled_packets_leave_acks_for_high_priority_data),

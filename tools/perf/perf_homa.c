@@ -291,7 +291,7 @@ static int homa_client_send(void *impl, int server, uint64_t id, uint32_t len,
 static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, void *arg)
 {
 	struct homa_client *h = impl;
-	int n = 0;
+	int n = 0, more = 1;
 
 	/* Blocking clients sleep inside homa_recv() too (nanosecond timeouts):
 	 * the packet then wakes this thread directly. Waiting on homa_fd()
@@ -308,16 +308,19 @@ static int homa_client_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, 
 		else if (rc > 0) {
 			if (h->nzc)
 				zc_done(h, h->msg.completion_cookie);
-			done(arg, h->msg.completion_cookie, 0);
+			more = done(arg, h->msg.completion_cookie, 0);
 		} else if (quiet(rc, &h->msg)) {
 			break;
 		} else if (h->msg.id != 0) {
 			if (h->nzc)
 				zc_done(h, h->msg.completion_cookie);
-			done(arg, h->msg.completion_cookie, -rc); /* that RPC failed */
+			/* that RPC failed */
+			more = done(arg, h->msg.completion_cookie, -rc);
 		} else
 			return rc;
 		n++;
+		if (!more)
+			break; /* nothing outstanding: no empty homa_recv */
 	}
 	return n;
 }

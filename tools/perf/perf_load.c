@@ -92,7 +92,7 @@ static void release(struct load *l, struct slot *s)
 	l->outstanding--;
 }
 
-static void on_done(void *arg, uint64_t id, int err)
+static int on_done(void *arg, uint64_t id, int err)
 {
 	struct load *l = arg;
 	uint32_t idx = (uint32_t)(id & ((1u << SLOT_BITS) - 1));
@@ -100,7 +100,7 @@ static void on_done(void *arg, uint64_t id, int err)
 	struct slot *s;
 
 	if (idx >= l->nslots || l->slots[idx].id != id)
-		return; /* timed out earlier, or not ours */
+		return l->outstanding != 0; /* timed out earlier, or not ours */
 	s = &l->slots[idx];
 	l->last_progress = now;
 	if (err && !l->r->errors++)
@@ -108,6 +108,7 @@ static void on_done(void *arg, uint64_t id, int err)
 	else
 		record(l, s, now);
 	release(l, s);
+	return l->outstanding != 0;
 }
 
 static void draw(struct load *l)

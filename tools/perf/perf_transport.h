@@ -13,8 +13,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Called once per completed RPC; err is 0 or a positive errno. */
-typedef void (*perf_done_fn)(void *arg, uint64_t id, int err);
+/*
+ * Called once per completed RPC; err is 0 or a positive errno. Returns 0 when
+ * no further completion can come (nothing is outstanding any more): poll()
+ * then returns at once instead of reading its sockets again (a ping-pong
+ * would pay for one empty read per round trip), nonzero otherwise.
+ */
+typedef int (*perf_done_fn)(void *arg, uint64_t id, int err);
 
 struct perf_client_ops {
 	/*
@@ -25,7 +30,8 @@ struct perf_client_ops {
 	 */
 	int (*send)(void *impl, int server, uint64_t id, uint32_t len, uint32_t resp_len);
 	/*
-	 * Reports completions through done(). When nothing is ready, waits up
+	 * Reports completions through done(), until done() returns 0 or
+	 * nothing more is ready. When nothing is ready, waits up
 	 * to timeout_ns for one (0: return at once): spinning when the client
 	 * was opened with poll set, sleeping in the kernel otherwise. Returns
 	 * the number of completions or -errno (fatal for the transport).

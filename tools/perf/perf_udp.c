@@ -65,7 +65,8 @@ static int udp_client_send(void *impl, int server, uint64_t id, uint32_t len,
 	return send_framed(u->fd, &h, (const struct sockaddr *)&a->ss, a->len);
 }
 
-/* Reads every datagram waiting; returns responses seen or -errno. */
+/* Reads the datagrams waiting (until done() expects no more); returns
+ * responses seen or -errno. */
 static int recv_all(void *arg)
 {
 	struct udp_client *u = arg;
@@ -78,8 +79,9 @@ static int recv_all(void *arg)
 		if (r < 0)
 			return (errno == EAGAIN || errno == EINTR) ? n : -errno;
 		if (perf_hdr_get(u->buf, (size_t)r, &h) == 0) {
-			u->done(u->arg, h.id, 0);
 			n++;
+			if (!u->done(u->arg, h.id, 0))
+				return n; /* nothing else outstanding: no empty read */
 		}
 	}
 }
