@@ -81,6 +81,8 @@ struct bucket_stats {
 	double p50_sd, p99_sd, p50_us, p99_us;
 };
 
+#define DONE_BY_MAX 61
+
 struct proto_result {
 	char name[16];
 	int present;
@@ -90,6 +92,10 @@ struct proto_result {
 	double achieved_gbps;
 	double started_gbps; /* request bytes started inside the window */
 	uint64_t unfinished, unfinished_bytes;
+	/* By-start counting: window bytes, and those delivered by the window's
+	 * end plus k seconds (k < done_n), summed over the hosts. */
+	uint64_t window_bytes, done_by[DONE_BY_MAX];
+	int done_n;
 	int failed_clients;
 	double avg_slowdown;
 	struct bucket_stats b[MAX_BUCKETS];
@@ -313,6 +319,35 @@ static double json_num(const char *text, const char *key, double dflt)
 	if (!strncmp(p, "false", 5))
 		return 0;
 	return strtod(p, NULL);
+}
+
+/*
+ * Adds the numbers of the JSON array after "key": to sum[]; returns how many
+ * it found (at most max), 0 when absent.
+ */
+static int json_add_array(const char *text, const char *key, uint64_t *sum, int max)
+{
+	char pat[64];
+	const char *p;
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":[", key);
+	p = strstr(text, pat);
+	if (!p)
+		return 0;
+	p += strlen(pat);
+	while (n < max && *p && *p != ']') {
+		char *end;
+		unsigned long long v = strtoull(p, &end, 10);
+
+		if (end == p)
+			break;
+		sum[n++] += v;
+		p = end;
+		if (*p == ',')
+			p++;
+	}
+	return n;
 }
 
 static int cmp_sample_len(const void *a, const void *b)
@@ -651,6 +686,14 @@ static void analyze_proto(const struct cluster_opts *o, struct proto_result *r,
 		r->started_gbps += json_num(j, "window_gbps", 0);
 		r->unfinished += (uint64_t)json_num(j, "unfinished", 0);
 		r->unfinished_bytes += (uint64_t)json_num(j, "unfinished_bytes", 0);
+		r->window_bytes += (uint64_t)json_num(j, "window_bytes", 0);
+		{
+			int nd =
+			    json_add_array(j, "done_bytes_by_s", r->done_by, DONE_BY_MAX);
+
+			if (h == 1 || nd < r->done_n)
+				r->done_n = nd;
+		}
 		pathf(path, sizeof(path), "%s/h%d.rc", dir, h);
 		if (atoi(slurp(path)) != 0 || json_num(j, "stalled", 0) != 0)
 			r->failed_clients++;
@@ -718,6 +761,15 @@ static double sustained(const struct cluster_opts *o, const struct proto_result 
 	       (r->started_gbps > 0 ? r->started_gbps : offered_gbps(o));
 }
 
+/* The fraction of the window's request bytes delivered by its end + k s. */
+static double delivered_by(const struct proto_result *r, int k)
+{
+	if (k >= r->done_n)
+		k = r->done_n - 1;
+	return k >= 0 && r->window_bytes ? (double)r->done_by[k] / (double)r->window_bytes
+					 : 0;
+}
+
 static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		       struct proto_result *pr, int np, const struct bucket *b, int nb,
 		       uint32_t shortlen)
@@ -760,7 +812,7 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		    "\"failed_clients\":%d,\"switch_drops\":%llu,\"avg_slowdown\":%.3f,"
 		    "\"short_count\":%zu,\"short_p50_slowdown\":%.3f,"
 		    "\"short_p99_slowdown\":%.3f,\"short_p50_rtt_us\":%.1f,"
-		    "\"short_p99_rtt_us\":%.1f,\"buckets\":[",
+		    "\"short_p99_rtt_us\":%.1f,\"delivered_by_s\":[",
 		    first ? "" : ",", r->name, o->load, r->achieved_gbps / cap,
 		    sustained(o, r), offered_gbps(o), r->started_gbps, r->achieved_gbps,
 		    (unsigned long long)r->unfinished,
@@ -770,6 +822,9 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		    (unsigned long long)r->drops, r->avg_slowdown, r->shorts.count,
 		    r->shorts.p50_sd, r->shorts.p99_sd, r->shorts.p50_us,
 		    r->shorts.p99_us);
+		for (int k = 0; k < r->done_n; k++)
+			fprintf(f, "%s%.4f", k ? "," : "", delivered_by(r, k));
+		fprintf(f, "],\"buckets\":[");
 		for (int k = 0; k < nb; k++)
 			fprintf(
 			    f,
@@ -909,6 +964,13 @@ static void print_text(const struct cluster_opts *o, const char *run,
 		       (unsigned long long)r->unfinished, r->avg_slowdown, shortlen,
 		       r->shorts.p50_sd, r->shorts.p99_sd, (unsigned long long)r->drops,
 		       r->failed_clients ? "  (some clients failed)" : "");
+		if (r->done_n > 1)
+			printf(
+			    "  window bytes delivered by its end: %.1f%%, +1 s: %.1f%%, "
+			    "+2 s: %.1f%%, +%d s (end): %.1f%%\n",
+			    100 * delivered_by(r, 0), 100 * delivered_by(r, 1),
+			    100 * delivered_by(r, 2), r->done_n - 1,
+			    100 * delivered_by(r, r->done_n - 1));
 		printf("  %10s %6s %8s %9s %9s %10s %10s\n", "max_len", "cum", "count",
 		       "P50 sd", "P99 sd", "P50 us", "P99 us");
 		for (int k = 0; k < nb; k++)

@@ -470,6 +470,10 @@ static void test_load__cooldown_counts_rpcs_by_start(void **state)
 	/* Load went on before and after the window. */
 	assert_true(r.sent > r.window_rpcs + 1000);
 	assert_int_equal(r.elapsed_ns, cfg.duration_ns);
+	/* Delivered by the window's end, then by +1 s (the end of the run). */
+	assert_int_equal(r.done_by_n, 2);
+	assert_true(r.done_by_s[0] <= r.done_by_s[1]);
+	assert_int_equal(r.done_by_s[1], r.window_bytes);
 	perf_samples_free(&r.samples);
 	homa_workload_free(&wl);
 }
@@ -492,6 +496,8 @@ static void test_load__cooldown_reports_unfinished(void **state)
 	assert_int_equal(r.completed, 0);
 	assert_int_equal(r.unfinished, r.window_rpcs);
 	assert_int_equal(r.unfinished_bytes, r.window_bytes);
+	assert_int_equal(r.done_by_n, 2);
+	assert_int_equal(r.done_by_s[1], 0);
 	perf_samples_free(&r.samples);
 	homa_workload_free(&wl);
 }

@@ -79,6 +79,14 @@ static void record(struct load *l, struct slot *s, uint64_t now)
 	l->win_rtt += rtt;
 	if (l->by_issue ? !s->counted : now < l->mstart || now > l->mend)
 		return;
+	if (l->by_issue) {
+		uint64_t k = now <= l->mend ? 0
+					    : (now - l->mend + PERF_NS_PER_SEC - 1) /
+						  PERF_NS_PER_SEC;
+
+		if (k < PERF_DONE_BY_MAX)
+			l->r->done_by_s[k] += s->wire;
+	}
 	perf_samples_add(&l->r->samples, s->len, rtt);
 	l->r->completed++;
 	l->r->req_bytes += s->wire;
@@ -289,6 +297,15 @@ static int run_loop(struct load *l)
 		l->r->elapsed_ns = 0;
 	if (l->cpu_start && !l->cpu_done)
 		close_window(l);
+	if (l->by_issue) {
+		uint64_t n =
+		    (l->cfg->cooldown_ns + PERF_NS_PER_SEC - 1) / PERF_NS_PER_SEC;
+
+		l->r->done_by_n =
+		    (uint32_t)(n < PERF_DONE_BY_MAX ? n + 1 : PERF_DONE_BY_MAX);
+		for (uint32_t k = 1; k < PERF_DONE_BY_MAX; k++)
+			l->r->done_by_s[k] += l->r->done_by_s[k - 1];
+	}
 	for (uint32_t i = 0; l->by_issue && i < l->nslots; i++) {
 		if (l->slots[i].id && l->slots[i].counted) {
 			l->r->unfinished++;

@@ -57,6 +57,8 @@ struct perf_load_cfg {
 /* Fills cfg with defaults: closed loop of 1, echo, 1 s, no warm-up, polling. */
 void perf_load_cfg_default(struct perf_load_cfg *cfg);
 
+#define PERF_DONE_BY_MAX 61
+
 struct perf_load_result {
 	struct perf_samples samples; /* measured completions */
 	uint64_t sent;		     /* requests started */
@@ -73,9 +75,16 @@ struct perf_load_result {
 	uint64_t window_bytes;	   /* their wire bytes */
 	uint64_t unfinished;	   /* of those, still outstanding at the end */
 	uint64_t unfinished_bytes; /* their wire bytes */
-	uint64_t cpu_ns;	   /* this process's CPU time in that window */
-	int stalled;		   /* stopped because nothing completed */
-	int error;		   /* first fatal error (-errno), 0 if none */
+	/*
+	 * done_by_s[k]: wire bytes of window RPCs that completed by the end of
+	 * the window plus k seconds (cumulative; k up to the cool-down, at most
+	 * PERF_DONE_BY_MAX - 1); done_by_n entries are valid.
+	 */
+	uint64_t done_by_s[PERF_DONE_BY_MAX];
+	uint32_t done_by_n;
+	uint64_t cpu_ns; /* this process's CPU time in that window */
+	int stalled;	 /* stopped because nothing completed */
+	int error;	 /* first fatal error (-errno), 0 if none */
 };
 
 /*
