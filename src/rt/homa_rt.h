@@ -28,6 +28,11 @@
 #define HOMA_RT_RX_PLACE (HOMA_RT_RX_BATCH + 1)
 /* Datagrams at least this long are received in place when possible. */
 #define HOMA_RT_PLACE_MIN 16384
+/* A UDP datagram this large, or a read batch grown this far (datagrams
+ * queueing up: two full reads of 1, then two of 2), turns UDP_GRO on for
+ * its socket (rx_gro). A ping-pong's occasional pair of packets does not. */
+#define HOMA_RT_GRO_ON_BYTES 1024
+#define HOMA_RT_GRO_ON_BATCH 4
 /* How long after the last receiver left a socket the bg thread takes over. */
 #define HOMA_RT_IDLE_NS 2000000ull
 /*
@@ -67,6 +72,15 @@ struct homa_socket {
 	 * read_batch); rx_streak counts reads in a row that filled it. */
 	atomic_int rx_vlen;
 	atomic_int rx_streak;
+	/*
+	 * UDP_GRO is on for fd, so reads need recvmsg() for its control
+	 * message. Until then a lone datagram is read with recvfrom(), ~0.3 us
+	 * less per read. The first large datagram, or datagrams queueing up
+	 * (the read batch grows), turns it on for good:
+	 * turning it off again cannot be made safe (a coalesced datagram
+	 * queued just before would be read as one packet).
+	 */
+	atomic_int rx_gro;
 
 	/* Settings. */
 	atomic_int nonblock;
@@ -106,6 +120,10 @@ struct homa_rt {
 	int errq_pending;	    /* lock: some socket has errq_pending */
 	uint64_t rng;		    /* lock: loss-injection generator */
 	struct homa_rt_stats stats; /* lock */
+	/* Datagrams dropped because UDP_GRO came on during their recvfrom()
+	 * (homa_rt_carrier.c read_batch; folded into stats by homa_get_stats). */
+	atomic_uint_fast64_t rx_gro_race_drops;
+	atomic_uint_fast64_t rx_gro_on; /* sockets switched to UDP_GRO */
 };
 
 /* The runtime, or NULL before homa_init(). */
@@ -124,7 +142,7 @@ int homa_rt_drop(struct homa_rt *rt, double fraction);
 int homa_rt_mtu_default(void);
 
 /* homa_rt_carrier.c */
-int homa_rt_carrier_open(int family, int carrier, uint16_t port, int use_gro);
+int homa_rt_carrier_open(int family, int carrier, uint16_t port);
 int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port);
 void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 			  const struct homa_endpoint *dst, int priority,

@@ -170,7 +170,9 @@ static int bind_udp(int fd, int family, uint16_t port)
 	return bind(fd, &a.sa, len) < 0 ? -errno : 0;
 }
 
-static int open_udp(int family, uint16_t port, int use_gro)
+/* UDP_GRO is not turned on here but by the first large datagram (see
+ * rx_gro in homa_rt.h and read_batch()). */
+static int open_udp(int family, uint16_t port)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
 	int one = 1, err;
@@ -183,8 +185,6 @@ static int open_udp(int family, uint16_t port, int use_gro)
 		return err;
 	}
 	set_bufsize(fd);
-	if (use_gro)
-		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 	/* ICMP errors (port unreachable) reach us through the error queue. */
 	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	if (family == AF_INET6)
@@ -192,11 +192,11 @@ static int open_udp(int family, uint16_t port, int use_gro)
 	return fd;
 }
 
-int homa_rt_carrier_open(int family, int carrier, uint16_t port, int use_gro)
+int homa_rt_carrier_open(int family, int carrier, uint16_t port)
 {
 	if (carrier == HOMA_CARRIER_RAW)
 		return open_raw(family, port);
-	return open_udp(family, port, use_gro);
+	return open_udp(family, port);
 }
 
 int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port)
@@ -206,7 +206,7 @@ int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port)
 
 		return err ? err : s->fd;
 	}
-	return open_udp(s->family, port, homa_rt_global->cfg.use_gso);
+	return open_udp(s->family, port);
 }
 
 /* ------------------------------------------------------------ sending */
@@ -362,6 +362,52 @@ struct homa_rt_rxbatch *homa_rt_rxbatch_get(void)
 }
 
 /*
+ * Turns UDP_GRO on for s (once). The flag goes up before the socket option,
+ * so a reader that finds it still down after its recvfrom() read a datagram
+ * queued while GRO was off (see read_one_plain).
+ */
+static void enable_gro(struct homa_socket *s)
+{
+	int one = 1;
+
+	if (atomic_exchange(&s->rx_gro, 1))
+		return;
+	setsockopt(s->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	atomic_fetch_add(&homa_rt_global->rx_gro_on, 1);
+}
+
+/*
+ * One datagram with recvfrom() into slot 0 of b, which then looks as after
+ * recvmsg() (no control message). Only while UDP_GRO is off (or on a raw
+ * socket): the kernel then splits any coalesced datagram before queueing it,
+ * so each read is one packet. Returns 1, or -1 with errno (EAGAIN: nothing
+ * to read).
+ */
+static int read_one_plain(struct homa_socket *s, struct homa_rt_rxbatch *b)
+{
+	struct mmsghdr *mm = &b->msgs[0];
+	socklen_t alen = sizeof(b->src[0]);
+	ssize_t r = recvfrom(s->fd, b->iov[0].iov_base, HOMA_RT_RX_BUF,
+			     MSG_DONTWAIT | MSG_TRUNC, &b->src[0].sa, &alen);
+
+	if (r < 0)
+		return -1;
+	if (s->carrier == HOMA_CARRIER_UDP && atomic_load(&s->rx_gro)) {
+		/* GRO came on while we read: this datagram may hold several
+		 * packets, and without the control message nothing says where
+		 * they split. Dropped; the sender's loss recovery resends. */
+		atomic_fetch_add(&homa_rt_global->rx_gro_race_drops, 1);
+		errno = EAGAIN;
+		return -1;
+	}
+	mm->msg_hdr.msg_namelen = alen;
+	mm->msg_hdr.msg_controllen = 0;
+	mm->msg_hdr.msg_flags = r > HOMA_RT_RX_BUF ? MSG_TRUNC : 0;
+	mm->msg_len = (unsigned int)(r > HOMA_RT_RX_BUF ? HOMA_RT_RX_BUF : r);
+	return 1;
+}
+
+/*
  * recvmmsg() of up to a batch of datagrams into b. The batch size adapts:
  * after the last datagram, recvmmsg() tries for one more and gets EAGAIN,
  * a wasted socket read that costs a ping-pong ~0.3 us per packet on each
@@ -373,6 +419,7 @@ struct homa_rt_rxbatch *homa_rt_rxbatch_get(void)
 static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 {
 	int vlen = atomic_load_explicit(&s->rx_vlen, memory_order_relaxed), n;
+	int queued = 0;
 
 	if (vlen < 1 || vlen > HOMA_RT_RX_BATCH)
 		vlen = 1;
@@ -389,7 +436,9 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		m->msg_controllen = sizeof(b->ctrl[i]);
 		m->msg_flags = 0;
 	}
-	if (vlen == 1) {
+	if (vlen == 1 && (s->carrier == HOMA_CARRIER_RAW || !atomic_load(&s->rx_gro))) {
+		n = read_one_plain(s, b);
+	} else if (vlen == 1) {
 		/* recvmsg() is the same read without recvmmsg()'s batch
 		 * bookkeeping: ~0.1 us less per call, empty or not. */
 		ssize_t r = recvmsg(s->fd, &b->msgs[0].msg_hdr, MSG_DONTWAIT);
@@ -415,6 +464,7 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		if (streak >= 2 && vlen < HOMA_RT_RX_BATCH) {
 			vlen = vlen * 2 < HOMA_RT_RX_BATCH ? vlen * 2 : HOMA_RT_RX_BATCH;
 			streak = 0;
+			queued = vlen >= HOMA_RT_GRO_ON_BATCH;
 		}
 		atomic_store_explicit(&s->rx_streak, streak, memory_order_relaxed);
 	} else {
@@ -423,6 +473,16 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		atomic_store_explicit(&s->rx_streak, 0, memory_order_relaxed);
 	}
 	atomic_store_explicit(&s->rx_vlen, vlen, memory_order_relaxed);
+	/* GRO pays once datagrams queue up (a sender's GSO batch then arrives
+	 * in one read) or messages span packets; not for one small datagram
+	 * at a time, as in a ping-pong. */
+	if (s->carrier == HOMA_CARRIER_UDP && homa_rt_global->cfg.use_gso &&
+	    !atomic_load_explicit(&s->rx_gro, memory_order_relaxed)) {
+		for (int i = 0; i < n && !queued; i++)
+			queued = b->msgs[i].msg_len >= HOMA_RT_GRO_ON_BYTES;
+		if (queued)
+			enable_gro(s);
+	}
 	return n;
 }
 

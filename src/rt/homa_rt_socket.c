@@ -127,8 +127,7 @@ static int open_core_and_fd(struct homa_rt *rt, struct homa_socket *s)
 		homa_rt_unlock(rt);
 		if (err)
 			break;
-		fd = homa_rt_carrier_open(s->family, s->carrier, homa_sock_port(core),
-					  rt->cfg.use_gso);
+		fd = homa_rt_carrier_open(s->family, s->carrier, homa_sock_port(core));
 		if (fd >= 0) {
 			s->core = core;
 			s->fd = fd;
@@ -286,6 +285,8 @@ static void swap_fd(struct homa_rt *rt, struct homa_socket *s, int newfd)
 	close(s->fd);
 	s->fd = newfd;
 	s->cur_tos = -1;
+	if (s->carrier == HOMA_CARRIER_UDP)
+		atomic_store(&s->rx_gro, 0); /* a new UDP socket: GRO off */
 	homa_rt_bg_watch(rt, s, 1);
 	/* Sleepers poll the old fd: they wake and poll the new one. */
 	if (n && write(s->wake_efd, &n, sizeof(n)) < 0) {

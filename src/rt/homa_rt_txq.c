@@ -150,19 +150,25 @@ static void send_run(struct homa_rt *rt, struct homa_rt_txq *q, int from, int to
 	}
 }
 
-/* A lone packet (a ping-pong's): a plain sendmsg() without control
- * messages, the priority being a cached socket option. */
+/* A lone packet (a ping-pong's): sendto(), the priority being a cached
+ * socket option. sendto() with one buffer costs the kernel no msghdr and
+ * iovec import (~0.2 us on this VM against sendmsg()). */
 static void send_single(struct homa_rt *rt, struct homa_rt_txq *q)
 {
 	struct txgroup *g = &q->g[0];
-	struct iovec iov = {q->buf + g->off, g->len};
-	struct msghdr m = {.msg_name = &g->to,
-			   .msg_namelen = g->tolen,
-			   .msg_iov = &iov,
-			   .msg_iovlen = 1};
+	struct homa_socket *s = g->s;
+	ssize_t r;
 
-	homa_rt_set_priority(g->s, g->tos >> 5);
-	if (homa_rt_sendmsg(rt, g->s, &m) < 0)
+	homa_rt_set_priority(s, g->tos >> 5);
+	rt->stats.tx_syscalls++;
+	r = sendto(s->fd, q->buf + g->off, g->len, 0, &g->to.sa, g->tolen);
+	if (r < 0 && homa_rt_icmp_errno(errno)) {
+		/* an ICMP error about an earlier datagram: see homa_rt_sendmsg */
+		homa_rt_errq_pending(rt, s);
+		rt->stats.tx_syscalls++;
+		r = sendto(s->fd, q->buf + g->off, g->len, 0, &g->to.sa, g->tolen);
+	}
+	if (r < 0)
 		rt->stats.tx_errors++;
 	else
 		rt->stats.tx_packets++;
