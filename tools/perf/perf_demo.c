@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ROUNDS	  3
+#define ROUNDS	  5
 #define RTT_LEN	  100
 #define RTT_COUNT 20000
 #define TPUT_LEN  1000000
