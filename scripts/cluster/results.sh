@@ -193,17 +193,22 @@ for run in runs:
         h, t = pr["homa"], pr["tcp"]
         ratio = (h["short_p99_slowdown"] / t["short_p99_slowdown"]
                  if t["short_p99_slowdown"] else float("nan"))
+        by5 = lambda p: (p["delivered_by_s"][min(5, len(p["delivered_by_s"]) - 1)]
+                         if p.get("delivered_by_s") else float("nan"))
         summary.append((run, ratio, h["avg_slowdown"], t["avg_slowdown"],
-                        h["sustained_fraction"], t["sustained_fraction"]))
+                        h["sustained_fraction"], t["sustained_fraction"],
+                        by5(h), by5(t)))
 if summary:
     w("## Targets\n")
     w("| run | Homa/TCP short P99 slowdown (target <= 0.1) | avg slowdown Homa vs TCP "
-      "(target: lower) | sustained Homa vs TCP (target: >=) |")
-    w("|---|---|---|---|")
-    for run, ratio, ha, ta, hg, tg in summary:
+      "(target: lower) | sustained Homa vs TCP (target: >=) | delivered by the window's "
+      "end + 5 s, Homa vs TCP |")
+    w("|---|---|---|---|---|")
+    for run, ratio, ha, ta, hg, tg, h5, t5 in summary:
         ok = lambda c: "met" if c else "**missed**"
         w(f"| {run} | {ratio:.3f} {ok(ratio <= 0.1)} | {ha:.1f} vs {ta:.1f} "
-          f"{ok(0 < ha < ta)} | {hg:.1%} vs {tg:.1%} {ok(hg >= 0.99 * tg)} |")
+          f"{ok(0 < ha < ta)} | {hg:.1%} vs {tg:.1%} {ok(hg >= 0.99 * tg)} | "
+          f"{h5:.1%} vs {t5:.1%} |")
     w("")
 disc = os.path.join(root, "scripts/cluster/results-discussion.md")
 if os.path.exists(disc):
