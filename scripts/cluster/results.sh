@@ -9,7 +9,8 @@
 #
 # Defaults: build/tools/homa-perf, 100 Mbit/s, 20 s per protocol with a 15 s
 # cool-down, 4 hosts, load 0.8, results/, docs/results.md. --skip-runs only
-# re-renders the page from the JSON already in DIR. Takes about 40 minutes.
+# re-renders the page from the JSON already in DIR. Takes about 10 minutes
+# (8 on the 2-core machine of the fifth session).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -119,7 +120,7 @@ w("What is measured are the RPCs *started* in the measured window (after a 1 s "
   "cool-down, since the load goes on; one that can delivers its backlog, the later "
   "the more its scheduler holds the longest messages back.\n")
 w("Commands (as root, from the repository root):\n")
-w("```\nmake build\nscripts/cluster/results.sh            # all of this page, ~40 min\n"
+w("```\nmake build\nscripts/cluster/results.sh            # all of this page, ~10 min\n"
   f"build/tools/homa-perf cluster --hosts {hosts} --workload w3 --load {load} "
   f"--seconds {seconds} --cooldown {cooldown} --link-mbps {mbps} --priorities 8"
   "   # one run\n"
