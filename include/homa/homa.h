@@ -454,11 +454,11 @@ const char *homa_strerror(int err);
 /* Runtime counters (in addition to the engine's homa_stats). */
 struct homa_rt_stats {
 	uint64_t tx_packets;	    /* Homa packets handed to the carrier */
-	uint64_t tx_syscalls;	    /* sendmsg/sendmmsg calls */
+	uint64_t tx_syscalls;	    /* sendto/sendmsg/sendmmsg calls */
 	uint64_t tx_gso_batches;    /* UDP_SEGMENT sends (several packets each) */
 	uint64_t tx_errors;	    /* send system calls that failed */
 	uint64_t rx_packets;	    /* Homa packets given to the engine */
-	uint64_t rx_syscalls;	    /* recvmmsg calls that returned data */
+	uint64_t rx_syscalls;	    /* reads that returned data */
 	uint64_t rx_gro_packets;    /* packets that arrived coalesced by GRO */
 	uint64_t drop_send;	    /* dropped by loss injection, outgoing */
 	uint64_t drop_recv;	    /* dropped by loss injection, incoming */
