@@ -143,6 +143,8 @@ int homa_rt_mtu_default(void);
 
 /* homa_rt_carrier.c */
 int homa_rt_carrier_open(int family, int carrier, uint16_t port);
+/* Turns UDP_GRO on for a UDP socket (see rx_gro). */
+void homa_rt_carrier_gro_on(int fd);
 int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port);
 void homa_rt_carrier_send(struct homa_rt *rt, struct homa_socket *s,
 			  const struct homa_endpoint *dst, int priority,

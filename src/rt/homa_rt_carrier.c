@@ -199,6 +199,13 @@ int homa_rt_carrier_open(int family, int carrier, uint16_t port)
 	return open_udp(family, port);
 }
 
+void homa_rt_carrier_gro_on(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+}
+
 int homa_rt_carrier_set_port(struct homa_socket *s, uint16_t port)
 {
 	if (s->carrier == HOMA_CARRIER_RAW) {
@@ -368,11 +375,9 @@ struct homa_rt_rxbatch *homa_rt_rxbatch_get(void)
  */
 static void enable_gro(struct homa_socket *s)
 {
-	int one = 1;
-
 	if (atomic_exchange(&s->rx_gro, 1))
 		return;
-	setsockopt(s->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	homa_rt_carrier_gro_on(s->fd); /* read after the flag: see swap_fd() */
 	atomic_fetch_add(&homa_rt_global->rx_gro_on, 1);
 }
 

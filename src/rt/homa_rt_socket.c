@@ -285,8 +285,12 @@ static void swap_fd(struct homa_rt *rt, struct homa_socket *s, int newfd)
 	close(s->fd);
 	s->fd = newfd;
 	s->cur_tos = -1;
-	if (s->carrier == HOMA_CARRIER_UDP)
-		atomic_store(&s->rx_gro, 0); /* a new UDP socket: GRO off */
+	if (s->carrier == HOMA_CARRIER_UDP && atomic_load(&s->rx_gro)) {
+		/* The new socket reads as the old one did. rx_gro never goes
+		 * back to 0: a reader racing with enable_gro() must never see
+		 * it down on a socket with GRO on. */
+		homa_rt_carrier_gro_on(newfd);
+	}
 	homa_rt_bg_watch(rt, s, 1);
 	/* Sleepers poll the old fd: they wake and poll the new one. */
 	if (n && write(s->wake_efd, &n, sizeof(n)) < 0) {

@@ -245,6 +245,7 @@ static void test_gro_stays_off_for_ping_pong_on_for_large(void **state)
 	struct homa_msg m;
 	socklen_t dlen;
 	size_t lens[] = {100, 100, 100, 200000, 100};
+	uint64_t gro0;
 
 	(void)state;
 	rt_up(quiet_timers);
@@ -272,6 +273,42 @@ static void test_gro_stays_off_for_ping_pong_on_for_large(void **state)
 	}
 	/* 200 KB each way: both sockets received datagrams of ~64 KB. */
 	assert_int_equal(stats().rx_gro_on, 2);
+	assert_int_equal(stats().rx_gro_race_drops, 0);
+
+	/* Binding the client (its UDP socket is replaced) keeps GRO on: a
+	 * burst of requests from s, now a client, arrives in one datagram (the
+	 * responses go one by one, so s reads nothing coalesced). */
+	rt_bind_free(c);
+	rt_loopback(c, &dst, &dlen);
+	gro0 = stats().rx_gro_packets;
+	for (uint32_t i = 0; i < 8; i++) /* one GSO batch */
+		request(s, &dst, dlen, 100, i + 1, HOMA_SEND_MORE);
+	assert_int_equal(homa_flush(s), 0);
+	for (int answered = 0, turn = 0; answered < 8 && turn < 64; turn++) {
+		int got = take(c, &m);
+
+		if (got == -EAGAIN) {
+			assert_true(wait_ready(c));
+			continue;
+		}
+		assert_int_equal(got, 100);
+		echo(c, &m, 0);
+		answered++;
+	}
+	for (int got_n = 0, turn = 0; got_n < 8 && turn < 64; turn++) {
+		int got;
+
+		memset(&m, 0, sizeof(m));
+		got = take(s, &m);
+		if (got == -EAGAIN) {
+			assert_true(wait_ready(s));
+			continue;
+		}
+		check_response(s, &m, got, 100);
+		got_n++;
+	}
+	assert_int_equal(stats().rx_gro_on, 2);		 /* no socket newly switched */
+	assert_true(stats().rx_gro_packets >= gro0 + 8); /* c read them whole */
 	assert_int_equal(stats().rx_gro_race_drops, 0);
 	homa_close(c);
 	homa_close(s);
