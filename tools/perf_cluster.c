@@ -89,6 +89,7 @@ struct proto_result {
 	struct sample_set s;
 	double *slowdown; /* per sample of s; NAN when no unloaded baseline */
 	uint64_t rpcs, sent, errors, cap_hits, drops;
+	uint64_t other_errors; /* failed RPCs started outside the window */
 	double achieved_gbps;
 	double started_gbps; /* request bytes started inside the window */
 	uint64_t unfinished, unfinished_bytes;
@@ -681,6 +682,7 @@ static void analyze_proto(const struct cluster_opts *o, struct proto_result *r,
 		r->rpcs += (uint64_t)json_num(j, "rpcs", 0);
 		r->sent += (uint64_t)json_num(j, "sent", 0);
 		r->errors += (uint64_t)json_num(j, "errors", 0);
+		r->other_errors += (uint64_t)json_num(j, "other_errors", 0);
 		r->cap_hits += (uint64_t)json_num(j, "cap_hits", 0);
 		r->achieved_gbps += json_num(j, "req_gbps", 0);
 		r->started_gbps += json_num(j, "window_gbps", 0);
@@ -808,7 +810,8 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		    "\"sustained_fraction\":%.4f,\"offered_gbps\":%.4f,\"started_gbps\":"
 		    "%.4f,\"achieved_gbps\":%.4f,\"unfinished\":%llu,"
 		    "\"unfinished_bytes\":%llu,"
-		    "\"rpcs\":%llu,\"sent\":%llu,\"errors\":%llu,\"cap_hits\":%llu,"
+		    "\"rpcs\":%llu,\"sent\":%llu,\"errors\":%llu,\"other_errors\":%llu,"
+		    "\"cap_hits\":%llu,"
 		    "\"failed_clients\":%d,\"switch_drops\":%llu,\"avg_slowdown\":%.3f,"
 		    "\"short_count\":%zu,\"short_p50_slowdown\":%.3f,"
 		    "\"short_p99_slowdown\":%.3f,\"short_p50_rtt_us\":%.1f,"
@@ -818,9 +821,9 @@ static void write_json(FILE *f, const struct cluster_opts *o, const char *run,
 		    (unsigned long long)r->unfinished,
 		    (unsigned long long)r->unfinished_bytes, (unsigned long long)r->rpcs,
 		    (unsigned long long)r->sent, (unsigned long long)r->errors,
-		    (unsigned long long)r->cap_hits, r->failed_clients,
-		    (unsigned long long)r->drops, r->avg_slowdown, r->shorts.count,
-		    r->shorts.p50_sd, r->shorts.p99_sd, r->shorts.p50_us,
+		    (unsigned long long)r->other_errors, (unsigned long long)r->cap_hits,
+		    r->failed_clients, (unsigned long long)r->drops, r->avg_slowdown,
+		    r->shorts.count, r->shorts.p50_sd, r->shorts.p99_sd, r->shorts.p50_us,
 		    r->shorts.p99_us);
 		for (int k = 0; k < r->done_n; k++)
 			fprintf(f, "%s%.4f", k ? "," : "", delivered_by(r, k));

@@ -112,7 +112,9 @@ w("What is measured are the RPCs *started* in the measured window (after a 1 s "
   f"warm-up). The load goes on for a cool-down of {cooldown} s after the window, and a "
   "window RPC still unfinished at its end counts as not delivered: \"sustained\" is "
   "the fraction of the window's request bytes delivered by then, \"unfinished\" the "
-  "number of window RPCs left. \"Delivered by +k s\" is the fraction delivered by the "
+  "number of window RPCs left, \"failed\" the number that ended with an error "
+  "(failures of RPCs started outside the window are not counted). \"Delivered by +k "
+  "s\" is the fraction delivered by the "
   "window's end plus k seconds, from the same run: how long the slowest messages "
   "took. Counting the RPCs that *complete* inside the window instead "
   "(`--cooldown 0`) penalizes whichever protocol has the larger backlog at the end "
@@ -160,16 +162,17 @@ for run in runs:
         w(f"Machine load average (2 cores, shared with other work) before/after the run: "
           f"{r['loadavg_before']:.1f} / {r['loadavg_after']:.1f}.\n")
     w("| protocol | offered Gbit/s | started Gbit/s | achieved Gbit/s | sustained "
-      "| unfinished | delivered by +0 / +1 / +5 s | RPCs | switch drops "
+      "| unfinished | failed | delivered by +0 / +1 / +5 s | RPCs | switch drops "
       f"| avg slowdown | short (<= {r['short_max_length']} B) P50 | short P99 |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, p in pr.items():
         d = p.get("delivered_by_s", [])
         by = (" / ".join(f"{d[min(k, len(d) - 1)]:.1%}" for k in (0, 1, 5))
               if d else "-")
         w(f"| {name} | {p['offered_gbps']:.3f} | {p.get('started_gbps', 0):.3f} | "
           f"{p['achieved_gbps']:.3f} | "
-          f"{p['sustained_fraction']:.1%} | {p.get('unfinished', '-')} | {by} | "
+          f"{p['sustained_fraction']:.1%} | {p.get('unfinished', '-')} | "
+          f"{p['errors']} | {by} | "
           f"{p['rpcs']} | {p['switch_drops']} | "
           f"{p['avg_slowdown']:.1f} | {p['short_p50_slowdown']:.1f} | "
           f"{p['short_p99_slowdown']:.1f} |")

@@ -296,6 +296,8 @@ struct fake {
 	int n;
 	int answer;	/* complete requests on poll */
 	int send_error; /* returned by send when nonzero */
+	int fail_every; /* nonzero: every fail_every-th answer is an EIO */
+	uint64_t answers;
 	uint64_t sends;
 };
 
@@ -324,8 +326,12 @@ static int fake_poll(void *impl, uint64_t timeout_ns, perf_done_fn done, void *a
 	if (!f->answer)
 		return 0;
 	f->n = 0;
-	for (int i = 0; i < n; i++)
-		done(arg, f->ids[i], 0);
+	for (int i = 0; i < n; i++) {
+		f->answers++;
+		done(arg, f->ids[i],
+		     f->fail_every && f->answers % (uint64_t)f->fail_every == 0 ? EIO
+										: 0);
+	}
 	return n;
 }
 
@@ -502,6 +508,35 @@ static void test_load__cooldown_reports_unfinished(void **state)
 	homa_workload_free(&wl);
 }
 
+/* By-start counting with failures: a window RPC either completes or fails,
+ * failures outside the window are counted apart, and none is measured. */
+static void test_load__cooldown_separates_window_errors(void **state)
+{
+	struct fake f = {.answer = 1, .fail_every = 7};
+	struct perf_client c = {&fake_ops, &f};
+	struct perf_load_cfg cfg;
+	struct perf_load_result r;
+	struct homa_workload wl;
+
+	(void)state;
+	load_setup(&cfg, &wl, "1000");
+	cfg.gbps = 0.08;
+	cfg.warmup_ns = PERF_NS_PER_SEC / 10;
+	cfg.duration_ns = PERF_NS_PER_SEC / 4;
+	cfg.cooldown_ns = PERF_NS_PER_SEC / 10;
+	assert_int_equal(perf_load_run(&c, &cfg, &r), 0);
+	assert_true(r.window_rpcs > 1500);
+	assert_int_equal(r.unfinished, 0);
+	assert_true(r.errors > r.window_rpcs / 10 && r.errors < r.window_rpcs / 5);
+	assert_int_equal(r.completed + r.errors, r.window_rpcs);
+	assert_int_equal(r.samples.n, r.completed);
+	assert_true(r.other_errors > 0); /* warm-up and cool-down RPCs */
+	assert_int_equal(r.done_by_s[r.done_by_n - 1], r.req_bytes);
+	assert_true(r.req_bytes < r.window_bytes);
+	perf_samples_free(&r.samples);
+	homa_workload_free(&wl);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_opts__client_options),
     cmocka_unit_test(test_opts__defaults),
@@ -523,6 +558,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_load__rpc_timeout_abandons),
     cmocka_unit_test(test_load__cooldown_counts_rpcs_by_start),
     cmocka_unit_test(test_load__cooldown_reports_unfinished),
+    cmocka_unit_test(test_load__cooldown_separates_window_errors),
 };
 
 HOMA_TEST_MAIN(tests)

@@ -43,6 +43,7 @@ struct load {
 	uint64_t t0, mstart, mend, last_progress, next_scan, cpu_start;
 	uint64_t stop; /* mend, plus the cool-down in by-issue counting */
 	int by_issue;  /* cfg->cooldown_ns > 0: count RPCs by when they started */
+	int finished;  /* the run is over: late completions are ignored */
 	int cpu_done;  /* r->cpu_ns holds the window's CPU time */
 	double gap_ns;
 	uint64_t next_arrival;
@@ -111,10 +112,16 @@ static int on_done(void *arg, uint64_t id, int err)
 		return l->outstanding != 0; /* timed out earlier, or not ours */
 	s = &l->slots[idx];
 	l->last_progress = now;
-	if (err && !l->r->errors++)
-		l->r->first_rpc_error = err;
-	else
+	if (l->finished) {
+		/* After the run (serving only): neither measured nor failed. */
+	} else if (err && l->by_issue && !s->counted) {
+		l->r->other_errors++;
+	} else if (err) {
+		if (!l->r->errors++)
+			l->r->first_rpc_error = err;
+	} else {
 		record(l, s, now);
+	}
 	release(l, s);
 	return l->outstanding != 0;
 }
@@ -382,6 +389,7 @@ int perf_load_run(struct perf_client *c, const struct perf_load_cfg *cfg,
 	l.next_arrival = l.t0;
 	rc = run_loop(&l);
 	/* Late responses of our own RPCs (slots still allocated) are ignored. */
+	l.finished = 1;
 	if (cfg->idle_after_ns)
 		idle_until(&l, perf_now_ns() + cfg->idle_after_ns);
 	free(l.slots);

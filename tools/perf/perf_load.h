@@ -63,7 +63,10 @@ struct perf_load_result {
 	struct perf_samples samples; /* measured completions */
 	uint64_t sent;		     /* requests started */
 	uint64_t completed;	     /* measured completions */
-	uint64_t errors;	     /* RPCs that failed */
+	uint64_t errors;	     /* RPCs that failed (by-start counting:
+					of those started in the window) */
+	uint64_t other_errors;	     /* by-start counting: failed RPCs started
+					outside the window (not measured) */
 	int first_rpc_error;	     /* errno of the first failed RPC */
 	uint64_t timeouts;	     /* RPCs abandoned after rpc_timeout_ns */
 	uint64_t cap_hits;	     /* arrivals delayed by max_outstanding */

@@ -108,8 +108,11 @@ void perf_report_json(FILE *f, const struct perf_load_result *r, int buckets)
 			(unsigned long long)r->unfinished,
 			(unsigned long long)r->unfinished_bytes);
 	if (r->window_rpcs) {
-		fprintf(f, "\"window_bytes\":%llu,\"done_bytes_by_s\":[",
-			(unsigned long long)r->window_bytes);
+		fprintf(
+		    f,
+		    "\"other_errors\":%llu,\"window_bytes\":%llu,\"done_bytes_by_s\":[",
+		    (unsigned long long)r->other_errors,
+		    (unsigned long long)r->window_bytes);
 		for (uint32_t k = 0; k < r->done_by_n; k++)
 			fprintf(f, "%s%llu", k ? "," : "",
 				(unsigned long long)r->done_by_s[k]);
