@@ -8,7 +8,7 @@ set xlabel 'cumulative fraction of messages, 0 to 1 (ticks: largest length of ea
 set ylabel 'slowdown (RTT / unloaded RTT)'
 set xrange [0:1]
 set key top left
-set xtics rotate by -45 font ',9' ("315 B" 0.1026, "376 B" 0.2051, "502 B" 0.3019, "574 B" 0.4216, "654 B" 0.5022, "945 B" 0.6033, "6653 B" 0.7019, "49813 B" 0.8003, "123857 B" 0.9012, "1000000 B" 1.0000)
+set xtics rotate by -45 font ',9' ("315 B" 0.1027, "376 B" 0.2051, "502 B" 0.3020, "574 B" 0.4216, "654 B" 0.5022, "945 B" 0.6033, "6653 B" 0.7019, "49813 B" 0.8003, "123857 B" 0.9012, "1000000 B" 1.0000)
 plot 'w4_load80_p1.data' using 2:4 with linespoints lw 2 pt 7 lc rgb '#d62728' dt 2 title 'homa P50', \
      'w4_load80_p1.data' using 2:5 with linespoints lw 2 pt 5 lc rgb '#d62728' title 'homa P99', \
      'w4_load80_p1.data' using 2:9 with linespoints lw 2 pt 7 lc rgb '#1f77b4' dt 2 title 'tcp P50', \
