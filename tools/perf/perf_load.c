@@ -261,6 +261,9 @@ static int housekeeping(struct load *l, uint64_t now)
 		if (l->cfg->window)
 			l->cfg->window(l->cfg->window_arg, 1);
 	}
+	/* The CPU window is the measured one, not the cool-down after it. */
+	if (l->cpu_start && !l->cpu_done && now >= l->mend)
+		close_window(l);
 	if (l->cfg->progress && now >= l->next_report)
 		report(l, now);
 	if (l->cfg->rpc_timeout_ns && now >= l->next_scan) {
