@@ -453,23 +453,22 @@ const char *homa_strerror(int err);
 
 /* Runtime counters (in addition to the engine's homa_stats). */
 struct homa_rt_stats {
-	uint64_t tx_packets;	    /* Homa packets handed to the carrier */
-	uint64_t tx_syscalls;	    /* sendto/sendmsg/sendmmsg calls */
-	uint64_t tx_gso_batches;    /* UDP_SEGMENT sends (several packets each) */
-	uint64_t tx_errors;	    /* send system calls that failed */
-	uint64_t rx_packets;	    /* Homa packets given to the engine */
-	uint64_t rx_syscalls;	    /* reads that returned data */
-	uint64_t rx_gro_packets;    /* packets that arrived coalesced by GRO */
-	uint64_t drop_send;	    /* dropped by loss injection, outgoing */
-	uint64_t drop_recv;	    /* dropped by loss injection, incoming */
-	uint64_t bg_wakeups;	    /* background thread wake-ups */
-	uint64_t sleeps;	    /* homa_recv waits that went to sleep */
-	uint64_t rx_truncated;	    /* datagrams over 64 KiB, dropped */
-	uint64_t bg_covers;	    /* bg thread read for a descheduled spinner */
-	uint64_t rx_placed;	    /* DATA received straight into the region */
-	uint64_t rx_place_miss;	    /* large datagrams that could not be placed */
-	uint64_t rx_gro_on;	    /* sockets whose reads switched to UDP_GRO */
-	uint64_t rx_gro_race_drops; /* read while GRO came on: dropped, resent */
+	uint64_t tx_packets;	 /* Homa packets handed to the carrier */
+	uint64_t tx_syscalls;	 /* sendto/sendmsg/sendmmsg calls */
+	uint64_t tx_gso_batches; /* UDP_SEGMENT sends (several packets each) */
+	uint64_t tx_errors;	 /* send system calls that failed */
+	uint64_t rx_packets;	 /* Homa packets given to the engine */
+	uint64_t rx_syscalls;	 /* reads that returned data */
+	uint64_t rx_gro_packets; /* packets that arrived coalesced by GRO */
+	uint64_t drop_send;	 /* dropped by loss injection, outgoing */
+	uint64_t drop_recv;	 /* dropped by loss injection, incoming */
+	uint64_t bg_wakeups;	 /* background thread wake-ups */
+	uint64_t sleeps;	 /* homa_recv waits that went to sleep */
+	uint64_t rx_truncated;	 /* datagrams over 64 KiB, dropped */
+	uint64_t bg_covers;	 /* bg thread read for a descheduled spinner */
+	uint64_t rx_placed;	 /* DATA received straight into the region */
+	uint64_t rx_place_miss;	 /* large datagrams that could not be placed */
+	uint64_t rx_gro_on;	 /* sockets whose reads switched to UDP_GRO */
 };
 
 /*

@@ -683,7 +683,6 @@ int homa_get_stats(struct homa_stats *engine, struct homa_rt_stats *rts)
 		*engine = *homa_engine_stats(rt->engine);
 	if (rts) {
 		*rts = rt->stats;
-		rts->rx_gro_race_drops = atomic_load(&rt->rx_gro_race_drops);
 		rts->rx_gro_on = atomic_load(&rt->rx_gro_on);
 	}
 	homa_rt_unlock_hold(rt); /* looking sends nothing held (HOMA_SEND_MORE) */

@@ -81,6 +81,9 @@ struct homa_socket {
 	 * queued just before would be read as one packet).
 	 */
 	atomic_int rx_gro;
+	/* Readers inside a recvfrom() that saw rx_gro down: GRO is turned on
+	 * only once they are out (homa_rt_carrier.c enable_gro). */
+	atomic_int rx_plain;
 
 	/* Settings. */
 	atomic_int nonblock;
@@ -120,10 +123,8 @@ struct homa_rt {
 	int errq_pending;	    /* lock: some socket has errq_pending */
 	uint64_t rng;		    /* lock: loss-injection generator */
 	struct homa_rt_stats stats; /* lock */
-	/* Datagrams dropped because UDP_GRO came on during their recvfrom()
-	 * (homa_rt_carrier.c read_batch; folded into stats by homa_get_stats). */
-	atomic_uint_fast64_t rx_gro_race_drops;
-	atomic_uint_fast64_t rx_gro_on; /* sockets switched to UDP_GRO */
+	/* Sockets switched to UDP_GRO (folded into stats by homa_get_stats). */
+	atomic_uint_fast64_t rx_gro_on;
 };
 
 /* The runtime, or NULL before homa_init(). */

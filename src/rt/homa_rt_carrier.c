@@ -29,6 +29,7 @@
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -369,24 +370,40 @@ struct homa_rt_rxbatch *homa_rt_rxbatch_get(void)
 }
 
 /*
- * Turns UDP_GRO on for s (once). The flag goes up before the socket option,
- * so a reader that finds it still down after its recvfrom() read a datagram
- * queued while GRO was off (see read_one_plain).
+ * Turns UDP_GRO on for s (once). The flag goes up first; then the socket
+ * option waits until no reader that saw the flag down is inside its
+ * recvfrom(). A reader announces itself (rx_plain) before it looks at the
+ * flag, so with sequentially consistent atomics either the reader sees the
+ * flag up and uses recvmsg(), or this sees the reader and waits for it
+ * (one non-blocking system call). Every datagram read with recvfrom() was
+ * thus queued while GRO was off, when the kernel splits coalesced ones.
  */
 static void enable_gro(struct homa_socket *s)
 {
 	if (atomic_exchange(&s->rx_gro, 1))
 		return;
+	while (atomic_load(&s->rx_plain))
+		sched_yield();
 	homa_rt_carrier_gro_on(s->fd); /* read after the flag: see swap_fd() */
 	atomic_fetch_add(&homa_rt_global->rx_gro_on, 1);
 }
 
+/* 1 if the caller may read s with recvfrom() (then plain_exit() after). */
+static int plain_enter(struct homa_socket *s)
+{
+	atomic_fetch_add(&s->rx_plain, 1);
+	if (!atomic_load(&s->rx_gro))
+		return 1;
+	atomic_fetch_sub(&s->rx_plain, 1);
+	return 0;
+}
+
 /*
  * One datagram with recvfrom() into slot 0 of b, which then looks as after
- * recvmsg() (no control message). Only while UDP_GRO is off (or on a raw
- * socket): the kernel then splits any coalesced datagram before queueing it,
- * so each read is one packet. Returns 1, or -1 with errno (EAGAIN: nothing
- * to read).
+ * recvmsg() (no control message). Only on a raw socket or between
+ * plain_enter() and its exit, while UDP_GRO is off: the kernel then splits
+ * any coalesced datagram before queueing it, so each read is one packet.
+ * Returns 1, or -1 with errno (EAGAIN: nothing to read).
  */
 static int read_one_plain(struct homa_socket *s, struct homa_rt_rxbatch *b)
 {
@@ -397,14 +414,6 @@ static int read_one_plain(struct homa_socket *s, struct homa_rt_rxbatch *b)
 
 	if (r < 0)
 		return -1;
-	if (s->carrier == HOMA_CARRIER_UDP && atomic_load(&s->rx_gro)) {
-		/* GRO came on while we read: this datagram may hold several
-		 * packets, and without the control message nothing says where
-		 * they split. Dropped; the sender's loss recovery resends. */
-		atomic_fetch_add(&homa_rt_global->rx_gro_race_drops, 1);
-		errno = EAGAIN;
-		return -1;
-	}
 	mm->msg_hdr.msg_namelen = alen;
 	mm->msg_hdr.msg_controllen = 0;
 	mm->msg_hdr.msg_flags = r > HOMA_RT_RX_BUF ? MSG_TRUNC : 0;
@@ -441,8 +450,11 @@ static int read_batch(struct homa_socket *s, struct homa_rt_rxbatch *b)
 		m->msg_controllen = sizeof(b->ctrl[i]);
 		m->msg_flags = 0;
 	}
-	if (vlen == 1 && (s->carrier == HOMA_CARRIER_RAW || !atomic_load(&s->rx_gro))) {
+	if (vlen == 1 && s->carrier == HOMA_CARRIER_RAW) {
 		n = read_one_plain(s, b);
+	} else if (vlen == 1 && plain_enter(s)) {
+		n = read_one_plain(s, b);
+		atomic_fetch_sub(&s->rx_plain, 1); /* errno stays as the read left it */
 	} else if (vlen == 1) {
 		/* recvmsg() is the same read without recvmmsg()'s batch
 		 * bookkeeping: ~0.1 us less per call, empty or not. */

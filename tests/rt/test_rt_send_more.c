@@ -273,7 +273,6 @@ static void test_gro_stays_off_for_ping_pong_on_for_large(void **state)
 	}
 	/* 200 KB each way: both sockets received datagrams of ~64 KB. */
 	assert_int_equal(stats().rx_gro_on, 2);
-	assert_int_equal(stats().rx_gro_race_drops, 0);
 
 	/* Binding the client (its UDP socket is replaced) keeps GRO on: a
 	 * burst of requests from s, now a client, arrives in one datagram (the
@@ -309,7 +308,6 @@ static void test_gro_stays_off_for_ping_pong_on_for_large(void **state)
 	}
 	assert_int_equal(stats().rx_gro_on, 2);		 /* no socket newly switched */
 	assert_true(stats().rx_gro_packets >= gro0 + 8); /* c read them whole */
-	assert_int_equal(stats().rx_gro_race_drops, 0);
 	homa_close(c);
 	homa_close(s);
 	rt_down();

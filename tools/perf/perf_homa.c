@@ -102,7 +102,6 @@ void perf_homa_print_stats(FILE *f, uint64_t rpcs)
 	stat_line(f, "rt.rx_placed", rt.rx_placed, rpcs);
 	stat_line(f, "rt.rx_place_miss", rt.rx_place_miss, rpcs);
 	stat_line(f, "rt.rx_gro_on", rt.rx_gro_on, rpcs);
-	stat_line(f, "rt.rx_gro_race_drops", rt.rx_gro_race_drops, rpcs);
 }
 
 /* Creates the process's engine once, with the polling policy of this run. */
