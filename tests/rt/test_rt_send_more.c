@@ -137,9 +137,10 @@ enum { BURST = 32 };
 /*
  * One burst: BURST requests sent with HOMA_SEND_MORE leave in one system call
  * (one GSO batch); the server answers them with the flag while requests are
- * ready; every response arrives intact. With measure, the replies must
- * leave in a handful of system calls, which needs the server's socket to
- * read the batch whole (UDP_GRO on).
+ * ready; every response arrives intact. Without measure (the first burst,
+ * on fresh sockets) the requests must all be held until homa_flush(); with
+ * it, the replies must leave in a handful of system calls, which needs the
+ * server's socket to read the batch whole (UDP_GRO on).
  */
 static void burst_round(struct homa_socket *c, struct homa_socket *s,
 			const union homa_sockaddr *dst, socklen_t dlen, int measure)
@@ -155,7 +156,11 @@ static void burst_round(struct homa_socket *c, struct homa_socket *s,
 	for (uint32_t i = 0; i < N; i++)
 		request(c, dst, dlen, 100, i + 1, HOMA_SEND_MORE);
 	st1 = stats();
-	assert_int_equal(st1.tx_packets, st0.tx_packets); /* all held */
+	/* On fresh sockets nothing else can flush. Later, the background
+	 * thread may: it looks at a socket HOMA_RT_IDLE_NS after a
+	 * non-blocking poller left it, and its unlock sends what is held. */
+	if (!measure)
+		assert_int_equal(st1.tx_packets, st0.tx_packets); /* all held */
 	assert_int_equal(homa_flush(c), 0);
 	assert_int_equal(homa_get_stats(&e1, &st1), 0);
 	/* One system call, one GSO batch; the background thread may already
@@ -164,7 +169,8 @@ static void burst_round(struct homa_socket *c, struct homa_socket *s,
 	assert_int_equal(e1.tx_data - e0.tx_data, N);
 	assert_true(st1.tx_packets - st0.tx_packets >= N);
 	assert_true(st1.tx_gso_batches - st0.tx_gso_batches >= 1);
-	assert_true(st1.tx_syscalls - st0.tx_syscalls <= 2);
+	if (!measure)
+		assert_true(st1.tx_syscalls - st0.tx_syscalls <= 2);
 
 	/* The server answers every request that is ready, with the flag; the
 	 * homa_recv() that finds none ready sends the answers. */
