@@ -238,6 +238,7 @@ int homa_engine_new(const struct homa_settings *settings, const struct homa_call
 	    homa_settings_check(settings, NULL) != 0)
 		return -EINVAL;
 	homa_mem_init(&m, allocator);
+	homa_mem_cache_enable(&m);
 	e = homa_mem_zalloc(&m, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
@@ -263,6 +264,7 @@ void homa_engine_free(struct homa_engine *e)
 	homa_peer_tomb_expire(e, UINT64_MAX);
 	homa_peer_reclaim(e, 1);
 	homa_grant_destroy(&e->grant);
+	homa_mem_cache_drain(&e->mem);
 	m = e->mem;
 	m.in_use += sizeof(*e);
 	homa_mem_free(&m, e, sizeof(*e));

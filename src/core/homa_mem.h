@@ -12,10 +12,26 @@
 
 #include "homa/homa_core.h"
 
+/*
+ * Small blocks (up to HOMA_MEM_CACHE_MAX bytes, in size classes of
+ * HOMA_MEM_CLASS bytes) can be kept on per-class free lists instead of going
+ * back to malloc: every RPC allocates and frees the same few small objects
+ * (its state, its message, table and tombstone entries), and a free-list pop
+ * is a handful of instructions. At most HOMA_MEM_CACHE_DEPTH blocks per class
+ * are kept (~74 KB in all). Cached blocks are not counted in in_use.
+ */
+#define HOMA_MEM_CLASS	     64
+#define HOMA_MEM_CACHE_MAX   512
+#define HOMA_MEM_NCLASSES    (HOMA_MEM_CACHE_MAX / HOMA_MEM_CLASS)
+#define HOMA_MEM_CACHE_DEPTH 32
+
 struct homa_mem {
 	struct homa_allocator a;
 	size_t in_use;	 /* bytes currently allocated */
 	size_t failures; /* allocations that returned NULL */
+	int cache_on;	 /* small blocks go through the free lists below */
+	void *cache[HOMA_MEM_NCLASSES];
+	unsigned cached[HOMA_MEM_NCLASSES];
 };
 
 /* Sets up m over a (NULL: malloc/free). */
@@ -29,5 +45,16 @@ void *homa_mem_zalloc(struct homa_mem *m, size_t size);
 
 /* Frees p, which homa_mem_alloc returned with this size. NULL is ignored. */
 void homa_mem_free(struct homa_mem *m, void *p, size_t size);
+
+/*
+ * Keeps freed small blocks for reuse from now on. Only with the default
+ * allocator (an embedder's allocator sees every allocation, so that it can
+ * fail any of them on purpose) and not under AddressSanitizer (reuse would
+ * hide a use after free). Returns 1 if the cache is on.
+ */
+int homa_mem_cache_enable(struct homa_mem *m);
+
+/* Gives every cached block back to the allocator (before m goes away). */
+void homa_mem_cache_drain(struct homa_mem *m);
 
 #endif

@@ -94,6 +94,14 @@ static void table_remove(struct homa_sock *s, struct homa_rpc *rpc)
 		pp = &(*pp)->hnext;
 	if (*pp == rpc)
 		*pp = rpc->hnext;
+	/* A grown table goes back when it empties; the smallest one stays
+	 * until the socket goes (a ping-pong would allocate it per RPC). */
+	if (s->nbuckets > RPC_MIN_BUCKETS)
+		table_free_if_empty(s);
+}
+
+void homa_rpc_table_free(struct homa_sock *s)
+{
 	table_free_if_empty(s);
 }
 

@@ -32,6 +32,9 @@ struct homa_rpc *homa_rpc_find_server(const struct homa_sock *s,
  */
 void homa_rpc_end(struct homa_rpc *rpc, uint64_t now);
 
+/* Frees the socket's RPC table once it holds no RPC (the socket is going). */
+void homa_rpc_table_free(struct homa_sock *s);
+
 /* Hands rpc to the application: ready list or private waiter, plus callback. */
 void homa_rpc_make_ready(struct homa_rpc *rpc);
 

@@ -205,6 +205,7 @@ void homa_sock_free(struct homa_sock *s, uint64_t now)
 	e->now = now;
 	homa_incoming_run_deferred(e);
 	sock_shutdown(s, now);
+	homa_rpc_table_free(s);
 	if (s->has_pool)
 		homa_pool_destroy(&s->pool, &e->mem);
 	homa_list_remove(&s->link);
