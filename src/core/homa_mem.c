@@ -118,7 +118,7 @@ void homa_mem_free(struct homa_mem *m, void *p, size_t size)
 	if (m->cache_on && size <= HOMA_MEM_CACHE_MAX) {
 		size_t c = (size - 1) / HOMA_MEM_CLASS;
 
-		if (m->cached[c] < HOMA_MEM_CACHE_DEPTH) {
+		if (m->cached[c] < HOMA_MEM_CACHE_DEPTH(c)) {
 			memcpy(p, &m->cache[c], sizeof(void *));
 			m->cache[c] = p;
 			m->cached[c]++;

@@ -17,13 +17,16 @@
  * HOMA_MEM_CLASS bytes) can be kept on per-class free lists instead of going
  * back to malloc: every RPC allocates and frees the same few small objects
  * (its state, its message, table and tombstone entries), and a free-list pop
- * is a handful of instructions. At most HOMA_MEM_CACHE_DEPTH blocks per class
- * are kept (~74 KB in all). Cached blocks are not counted in in_use.
+ * is a handful of instructions. Each class keeps at most HOMA_MEM_CACHE_BYTES
+ * of blocks (128 KB in all): tombstones expire in batches of hundreds at a
+ * tick, and a few dozen would not carry the next batch. Cached blocks are not
+ * counted in in_use.
  */
-#define HOMA_MEM_CLASS	     64
-#define HOMA_MEM_CACHE_MAX   512
-#define HOMA_MEM_NCLASSES    (HOMA_MEM_CACHE_MAX / HOMA_MEM_CLASS)
-#define HOMA_MEM_CACHE_DEPTH 32
+#define HOMA_MEM_CLASS		64
+#define HOMA_MEM_CACHE_MAX	512
+#define HOMA_MEM_NCLASSES	(HOMA_MEM_CACHE_MAX / HOMA_MEM_CLASS)
+#define HOMA_MEM_CACHE_BYTES	16384
+#define HOMA_MEM_CACHE_DEPTH(c) (HOMA_MEM_CACHE_BYTES / (((c) + 1) * HOMA_MEM_CLASS))
 
 struct homa_mem {
 	struct homa_allocator a;

@@ -149,7 +149,7 @@ static void test_cache__reuses_small_blocks_and_drains(void **state)
 {
 	struct homa_mem m;
 	uint8_t *a, *b, *big;
-	void *blocks[HOMA_MEM_CACHE_DEPTH + 8];
+	void *blocks[HOMA_MEM_CACHE_DEPTH(0) + 8];
 
 	(void)state;
 	homa_mem_init(&m, NULL);
@@ -170,12 +170,12 @@ static void test_cache__reuses_small_blocks_and_drains(void **state)
 	homa_mem_free(&m, big, HOMA_MEM_CACHE_MAX + 1);
 	assert_int_equal(m.cached[HOMA_MEM_NCLASSES - 1], 0);
 	homa_mem_free(&m, b, 260);
-	/* At most HOMA_MEM_CACHE_DEPTH blocks per class are kept. */
-	for (size_t i = 0; i < HOMA_MEM_CACHE_DEPTH + 8; i++)
+	/* At most HOMA_MEM_CACHE_BYTES of blocks per class are kept. */
+	for (size_t i = 0; i < HOMA_MEM_CACHE_DEPTH(0) + 8; i++)
 		blocks[i] = homa_mem_alloc(&m, 64);
-	for (size_t i = 0; i < HOMA_MEM_CACHE_DEPTH + 8; i++)
+	for (size_t i = 0; i < HOMA_MEM_CACHE_DEPTH(0) + 8; i++)
 		homa_mem_free(&m, blocks[i], 64);
-	assert_int_equal(m.cached[0], HOMA_MEM_CACHE_DEPTH);
+	assert_int_equal(m.cached[0], HOMA_MEM_CACHE_DEPTH(0));
 	assert_int_equal(m.in_use, 0);
 	homa_mem_cache_drain(&m); /* valgrind's leak check sees the rest */
 	assert_int_equal(m.cached[0], 0);

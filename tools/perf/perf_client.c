@@ -221,6 +221,8 @@ int perf_rtt_main(const struct perf_opts *o)
 	if (perf_run(o, o->proto, &cfg, &r, err, sizeof(err)) != 0)
 		fprintf(stderr, "homa-perf rtt: %s\n", err);
 	perf_pct_compute(&r.samples, 0, UINT32_MAX, &p);
+	if (o->samples && perf_samples_write(&r.samples, o->samples) != 0)
+		fprintf(stderr, "homa-perf rtt: %s: %s\n", o->samples, strerror(errno));
 	if (o->json)
 		printf(
 		    "{\"mode\":\"rtt\",\"protocol\":\"%s\",\"length\":%u,\"count\":%zu,"

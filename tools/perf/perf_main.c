@@ -21,6 +21,7 @@ static const char usage_text[] =
     "         [--serve-port P [--start-delay S]]  (also serve --protocol on P,\n"
     "         in this process: one Homa engine per host; Homa: on the load socket)\n"
     "  rtt    --server HOST:PORT --length B --count N --protocol homa|tcp|udp\n"
+    "         [--samples FILE]\n"
     "  tput   --server HOST:PORT --length B --seconds S --protocol homa|tcp\n"
     "         [--outstanding N]\n"
     "  demo   [--json]    own loopback server; the issue's headline table\n"
