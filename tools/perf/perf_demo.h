@@ -18,7 +18,8 @@ struct perf_cell {
 
 struct perf_demo_result {
 	struct perf_cell cells[PERF_NPHASE][PERF_NPROTO];
-	int rounds;
+	int rounds;	/* per throughput and rate figure */
+	int rtt_rounds; /* per round-trip figure */
 	int poll;
 	char homa_err[200]; /* first Homa failure, JSON-safe; "" if none */
 };

@@ -73,10 +73,11 @@ void perf_demo_print_table(const struct perf_demo_result *d)
 	const struct perf_cell *ra = d->cells[PERF_RATE];
 	const int H = PERF_HOMA, T = PERF_TCP, U = PERF_UDP;
 
-	printf("\nhoma-perf demo: loopback, %ld CPUs, %s, %d interleaved rounds per "
-	       "figure\n",
+	printf("\nhoma-perf demo: loopback, %ld CPUs, %s, interleaved rounds: %d per "
+	       "round-trip figure, %d per other figure\n",
 	       sysconf(_SC_NPROCESSORS_ONLN),
-	       d->poll ? "busy-polling" : "blocking (--no-poll)", d->rounds);
+	       d->poll ? "busy-polling" : "blocking (--no-poll)", d->rtt_rounds,
+	       d->rounds);
 	printf("%-38s %9s %9s %9s %9s %9s\n", "", "Homa", "TCP", "UDP", "Homa/UDP",
 	       "Homa/TCP");
 	row("100 B round trip P50 (us)", rt, 0, 3, "%.2f", ratio(&rt[H], &rt[U], 0),
@@ -149,8 +150,9 @@ void perf_demo_print_json(const struct perf_demo_result *d)
 	json_num("homa_tcp_rtt_p50", r[1] > 0, r[1], 0);
 	json_num("homa_tcp_tput", r[2] > 0, r[2], 0);
 	json_num("homa_tcp_rate", r[3] > 0, r[3], 1);
-	printf("},\"rounds\":%d,\"poll\":%s,\"homa_ok\":%s", d->rounds,
-	       d->poll ? "true" : "false", d->homa_err[0] ? "false" : "true");
+	printf("},\"rounds\":%d,\"rtt_rounds\":%d,\"poll\":%s,\"homa_ok\":%s", d->rounds,
+	       d->rtt_rounds, d->poll ? "true" : "false",
+	       d->homa_err[0] ? "false" : "true");
 	if (d->homa_err[0])
 		printf(",\"homa_error\":\"%s\"", d->homa_err);
 	printf("}\n");
