@@ -130,6 +130,14 @@ struct homa_config {
 	 * (one more system call per packet; see docs/perf.md). Default 0;
 	 * env HOMA_RX_PLACE=1 enables. */
 	int rx_place;
+	/* Give each UDP socket a doorbell: an eBPF socket filter that counts
+	 * arriving datagrams in memory shared with the process, so that a
+	 * busy-polling homa_recv() makes a system call only when something
+	 * arrived (see docs/perf.md). Needs CAP_BPF or root where unprivileged
+	 * BPF is off (Debian's default); without it sockets poll with
+	 * recvfrom() as they would with 0. Default 1; env HOMA_DOORBELL=0
+	 * disables. homa_rt_stats.rx_doorbells counts the sockets that got one. */
+	int use_doorbell;
 };
 
 /* Fills *c with the defaults above, including environment overrides.
@@ -469,6 +477,8 @@ struct homa_rt_stats {
 	uint64_t rx_placed;	 /* DATA received straight into the region */
 	uint64_t rx_place_miss;	 /* large datagrams that could not be placed */
 	uint64_t rx_gro_on;	 /* sockets whose reads switched to UDP_GRO */
+	uint64_t rx_doorbells;	 /* sockets opened with a doorbell (use_doorbell) */
+	uint64_t rx_empty_reads; /* reads by waiting receivers that found nothing */
 };
 
 /*

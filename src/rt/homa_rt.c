@@ -133,7 +133,7 @@ static int env_u32(const char *name, uint32_t *field)
 int homa_config_default(struct homa_config *c)
 {
 	uint64_t mtu = (uint64_t)homa_rt_mtu_default();
-	uint64_t rcvbuf_mb = 64, gso = 1, place = 0;
+	uint64_t rcvbuf_mb = 64, gso = 1, place = 0, bell = 1;
 	int err = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -165,6 +165,8 @@ int homa_config_default(struct homa_config *c)
 	c->use_gso = gso != 0;
 	err |= env_u64("HOMA_RX_PLACE", &place);
 	c->rx_place = place != 0;
+	err |= env_u64("HOMA_DOORBELL", &bell);
+	c->use_doorbell = bell != 0;
 	return err ? -EINVAL : 0;
 }
 
@@ -684,6 +686,8 @@ int homa_get_stats(struct homa_stats *engine, struct homa_rt_stats *rts)
 	if (rts) {
 		*rts = rt->stats;
 		rts->rx_gro_on = atomic_load(&rt->rx_gro_on);
+		for (struct homa_socket *s = rt->socks; s; s = s->next)
+			rts->rx_empty_reads += atomic_load(&s->empty_reads);
 	}
 	homa_rt_unlock_hold(rt); /* looking sends nothing held (HOMA_SEND_MORE) */
 	return 0;

@@ -44,6 +44,14 @@
  */
 #define HOMA_RT_SPIN_LOOK_NS 10000000ull
 
+/* A counter the kernel bumps for each datagram reaching a socket, mapped
+ * into our memory (homa_rt_doorbell.c). counter is NULL when there is none. */
+struct homa_rt_doorbell {
+	int map_fd;
+	int prog_fd;
+	const _Atomic uint64_t *counter;
+};
+
 struct homa_socket {
 	struct homa_sock *core; /* lock */
 	int family;		/* AF_INET or AF_INET6 */
@@ -84,6 +92,13 @@ struct homa_socket {
 	/* Readers inside a recvfrom() that saw rx_gro down: GRO is turned on
 	 * only once they are out (homa_rt_carrier.c enable_gro). */
 	atomic_int rx_plain;
+
+	/* Set at open, read-only after: lets spinners skip empty reads.
+	 * bell_off: a later fd (homa_bind) could not get the filter, so the
+	 * counter no longer sees every datagram; spinners read every turn. */
+	struct homa_rt_doorbell bell;
+	atomic_int bell_off;
+	atomic_uint_fast64_t empty_reads; /* waiters' reads that found nothing */
 
 	/* Settings. */
 	atomic_int nonblock;
@@ -167,6 +182,12 @@ void homa_rt_addr_to_sockaddr(const struct homa_endpoint *ep, int family,
 			      union homa_sockaddr *out, socklen_t *len);
 int homa_rt_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family,
 			   struct homa_endpoint *ep);
+
+/* homa_rt_doorbell.c: open returns 0 or -errno (then d has no counter);
+ * attach puts the filter on a UDP socket (0 or -errno). */
+int homa_rt_doorbell_open(struct homa_rt_doorbell *d);
+int homa_rt_doorbell_attach(const struct homa_rt_doorbell *d, int fd);
+void homa_rt_doorbell_close(struct homa_rt_doorbell *d);
 
 /* homa_rt_txq.c */
 /* UDP packets below this size are queued and sent in batches; larger ones

@@ -103,15 +103,18 @@ static int buffers_exhausted(struct homa_socket *s)
 	return stalled && !moving;
 }
 
-/* Reads the socket and tries to take a message; -EAGAIN if nothing. When it
- * got that far, *now is the clock reading it used. */
+/* Reads the socket (unless read is 0) and tries to take a message; -EAGAIN
+ * if nothing. When it got that far, *now is the clock reading it used.
+ * *got (may be NULL) tells whether the read found datagrams. */
 static int poll_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
-		     struct homa_msg *msg, int force, uint64_t *nowp)
+		     struct homa_msg *msg, int force, int read, int *got, uint64_t *nowp)
 {
 	struct homa_rt_rxbatch *b = homa_rt_rxbatch_get();
-	int n = b ? homa_rt_rx_read(s, b) : 0, r;
+	int n = b && read ? homa_rt_rx_read(s, b) : 0, r;
 	uint64_t now;
 
+	if (got)
+		*got = n != 0;
 	if (!n && !force)
 		return -EAGAIN;
 	*nowp = now = homa_rt_now();
@@ -196,6 +199,62 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 #define HOMA_RT_POLL_STEP_NS 5000
 /* Empty polling after which each further turn yields the CPU. */
 #define HOMA_RT_YIELD_AFTER_NS 2000
+/*
+ * With a doorbell (homa_rt_doorbell.c) a turn reads the socket only when
+ * the kernel's counter moved. The filter bumps it just before the datagram
+ * is queued, so after a ring the loop keeps reading until a read comes back
+ * empty at least HOMA_RT_BELL_LAG_NS later. Every HOMA_RT_BELL_SAFETY_NS it
+ * reads anyway: ICMP errors do not ring, and a datagram queued later than
+ * the lag allows must not wait for the next one. Turns without a system
+ * call are short, so past HOMA_RT_YIELD_AFTER_NS the loop yields once per
+ * HOMA_RT_BELL_YIELD_NS instead of on every turn.
+ */
+#define HOMA_RT_BELL_LAG_NS    1000
+#define HOMA_RT_BELL_SAFETY_NS 20000
+#define HOMA_RT_BELL_YIELD_NS  2000
+
+struct bell_state {
+	const _Atomic uint64_t *counter; /* NULL: read on every turn */
+	const atomic_int *off;		 /* the socket's bell_off */
+	uint64_t rung;			 /* counter value last acted on */
+	uint64_t rung_at;		 /* when it was seen to move */
+	int pending;			 /* reading until an empty read after the lag */
+	uint64_t last_read, last_yield;
+};
+
+/* 1 if this turn must read the socket. */
+static int bell_should_read(struct bell_state *b, uint64_t now)
+{
+	uint64_t v;
+
+	if (!b->counter || atomic_load_explicit(b->off, memory_order_relaxed))
+		return 1;
+	v = atomic_load_explicit(b->counter, memory_order_acquire);
+	if (v != b->rung) {
+		b->rung = v;
+		b->rung_at = now;
+		b->pending = 1;
+	}
+	return b->pending || now - b->last_read >= HOMA_RT_BELL_SAFETY_NS;
+}
+
+static void bell_after_read(struct bell_state *b, int got, uint64_t now)
+{
+	b->last_read = now;
+	if (!got && now - b->rung_at >= HOMA_RT_BELL_LAG_NS)
+		b->pending = 0;
+}
+
+/* 1 if a spinner past HOMA_RT_YIELD_AFTER_NS should yield on this turn. */
+static int bell_should_yield(struct bell_state *b, uint64_t now)
+{
+	if (!b->counter)
+		return 1;
+	if (now - b->last_yield < HOMA_RT_BELL_YIELD_NS)
+		return 0;
+	b->last_yield = now;
+	return 1;
+}
 
 static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		     struct homa_msg *msg, uint64_t now)
@@ -203,19 +262,38 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 	uint64_t timeo = atomic_load(&s->rcvtimeo_us);
 	uint64_t budget = (uint64_t)rt->cfg.poll_usecs * 1000, spent = 0, last = now;
 	uint64_t deadline = timeo ? now + timeo * 1000 : UINT64_MAX, seen = 0;
-	int r;
+	struct bell_state bell = {.counter = s->bell.counter, .off = &s->bell_off};
+	int r, got = 0;
 
+	if (bell.counter) {
+		/* The first turn reads; an empty read there ends the ring. */
+		bell.rung = atomic_load_explicit(bell.counter, memory_order_acquire);
+		bell.rung_at = now - HOMA_RT_BELL_LAG_NS;
+		bell.pending = 1;
+		bell.last_read = bell.last_yield = now;
+	}
 	atomic_fetch_add(&s->waiters, 1);
 	for (;;) {
 		uint64_t gen = atomic_load(&s->ready_gen);
 		int due = now >= atomic_load(&rt->next_timeout);
+		int read;
 
 		if (atomic_load(&s->shut)) {
 			r = homa_rt_set_err(s, -ESHUTDOWN, "homa_recv: socket shut down");
 			break;
 		}
 		atomic_fetch_add_explicit(&s->spin_beat, 1, memory_order_relaxed);
-		r = poll_once(rt, s, id, msg, gen != seen || due, &now);
+		read = bell_should_read(&bell, now);
+		if (read || gen != seen || due)
+			r = poll_once(rt, s, id, msg, gen != seen || due, read, &got,
+				      &now);
+		else
+			r = -EAGAIN;
+		if (read && !got)
+			atomic_fetch_add_explicit(&s->empty_reads, 1,
+						  memory_order_relaxed);
+		if (read && bell.counter)
+			bell_after_read(&bell, got, now);
 		seen = gen;
 		if (r != -EAGAIN)
 			break;
@@ -232,7 +310,8 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 			/* A spinner must not hold a shared core for a whole time
 			 * slice while its peer (or our bg thread) waits for it;
 			 * yielding costs ~0.2 us when nobody else wants the core. */
-			if (spent > HOMA_RT_YIELD_AFTER_NS)
+			if (spent > HOMA_RT_YIELD_AFTER_NS &&
+			    bell_should_yield(&bell, now))
 				sched_yield();
 			continue;
 		}
@@ -298,7 +377,7 @@ int homa_recv(struct homa_socket *s, struct homa_msg *msg, int flags)
 		/* A non-blocking poller is a receiver too: the background thread
 		 * leaves its packets to it for HOMA_RT_IDLE_NS. -EAGAIN is
 		 * routine here, so no error text is formatted. */
-		r = poll_once(rt, s, id, msg, 0, &now);
+		r = poll_once(rt, s, id, msg, 0, 1, NULL, &now);
 		atomic_store(&s->last_wait_ns, now);
 		return r;
 	}

@@ -163,8 +163,21 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The doorbell, when the configuration and our privileges allow one: a
+ * socket without it works the same, only its spinners read more. */
+static void open_doorbell(struct homa_rt *rt, struct homa_socket *s)
+{
+	if (s->carrier != HOMA_CARRIER_UDP || !rt->cfg.use_doorbell)
+		return;
+	if (homa_rt_doorbell_open(&s->bell) != 0)
+		return;
+	if (homa_rt_doorbell_attach(&s->bell, s->fd) != 0)
+		homa_rt_doorbell_close(&s->bell);
+}
+
 static void socket_destroy(struct homa_socket *s)
 {
+	homa_rt_doorbell_close(&s->bell);
 	close_fd(&s->fd);
 	close_fd(&s->wake_efd);
 	close_fd(&s->ready_efd);
@@ -193,12 +206,15 @@ int homa_socket(int family, int flags, struct homa_socket **out)
 	s->family = family;
 	s->carrier = (flags & HOMA_SOCK_RAW) ? HOMA_CARRIER_RAW : HOMA_CARRIER_UDP;
 	s->fd = s->wake_efd = s->ready_efd = -1;
+	s->bell.map_fd = s->bell.prog_fd = -1;
 	pthread_mutex_init(&s->errlock, NULL);
 	s->cur_tos = -1;
 	atomic_store(&s->nonblock, !!(flags & HOMA_SOCK_NONBLOCK));
 	err = open_core_and_fd(rt, s);
 	if (!err)
 		err = open_wait_fds(s);
+	if (!err)
+		open_doorbell(rt, s);
 	if (err) {
 		if (s->core) {
 			pthread_mutex_lock(&rt->lock);
@@ -210,6 +226,7 @@ int homa_socket(int family, int flags, struct homa_socket **out)
 	}
 	pthread_mutex_lock(&rt->lock);
 	s->serial = rt->next_serial++;
+	rt->stats.rx_doorbells += s->bell.counter != NULL;
 	s->next = rt->socks;
 	rt->socks = s;
 	rt->nsocks++;
@@ -305,6 +322,9 @@ static int bind_port(struct homa_rt *rt, struct homa_socket *s, uint16_t port)
 	if (newfd < 0)
 		return homa_rt_set_err(s, newfd, "homa_bind: port %u: %s", port,
 				       homa_strerror(newfd));
+	if (newfd != s->fd && s->bell.counter &&
+	    homa_rt_doorbell_attach(&s->bell, newfd) != 0)
+		atomic_store(&s->bell_off, 1); /* works on, reading every turn */
 	pthread_mutex_lock(&rt->lock);
 	err = homa_rt_core_err(s, homa_sock_bind(s->core, port), "homa_bind");
 	if (err) {
@@ -452,6 +472,7 @@ int homa_close(struct homa_socket *s)
 		}
 	}
 	rt->nsocks--;
+	rt->stats.rx_empty_reads += atomic_load(&s->empty_reads);
 	homa_rt_after_engine(rt);
 	homa_rt_unlock(rt);
 	socket_destroy(s);

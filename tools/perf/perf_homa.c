@@ -102,6 +102,8 @@ void perf_homa_print_stats(FILE *f, uint64_t rpcs)
 	stat_line(f, "rt.rx_placed", rt.rx_placed, rpcs);
 	stat_line(f, "rt.rx_place_miss", rt.rx_place_miss, rpcs);
 	stat_line(f, "rt.rx_gro_on", rt.rx_gro_on, rpcs);
+	stat_line(f, "rt.rx_doorbells", rt.rx_doorbells, 0);
+	stat_line(f, "rt.rx_empty_reads", rt.rx_empty_reads, rpcs);
 }
 
 /* Creates the process's engine once, with the polling policy of this run. */
