@@ -479,6 +479,8 @@ struct homa_rt_stats {
 	uint64_t rx_gro_on;	 /* sockets whose reads switched to UDP_GRO */
 	uint64_t rx_doorbells;	 /* sockets opened with a doorbell (use_doorbell) */
 	uint64_t rx_empty_reads; /* reads by waiting receivers that found nothing */
+	uint64_t rx_bell_late;	 /* ...that found datagrams the doorbell had not
+				    announced in time (a safety read) */
 };
 
 /*

@@ -686,8 +686,10 @@ int homa_get_stats(struct homa_stats *engine, struct homa_rt_stats *rts)
 	if (rts) {
 		*rts = rt->stats;
 		rts->rx_gro_on = atomic_load(&rt->rx_gro_on);
-		for (struct homa_socket *s = rt->socks; s; s = s->next)
+		for (struct homa_socket *s = rt->socks; s; s = s->next) {
 			rts->rx_empty_reads += atomic_load(&s->empty_reads);
+			rts->rx_bell_late += atomic_load(&s->bell_late);
+		}
 	}
 	homa_rt_unlock_hold(rt); /* looking sends nothing held (HOMA_SEND_MORE) */
 	return 0;

@@ -99,6 +99,7 @@ struct homa_socket {
 	struct homa_rt_doorbell bell;
 	atomic_int bell_off;
 	atomic_uint_fast64_t empty_reads; /* waiters' reads that found nothing */
+	atomic_uint_fast64_t bell_late;	  /* datagrams found by safety reads */
 
 	/* Settings. */
 	atomic_int nonblock;

@@ -292,6 +292,9 @@ static int wait_loop(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 		if (read && !got)
 			atomic_fetch_add_explicit(&s->empty_reads, 1,
 						  memory_order_relaxed);
+		if (read && got && bell.counter && !bell.pending)
+			/* found by a safety read: queued after the lag */
+			atomic_fetch_add_explicit(&s->bell_late, 1, memory_order_relaxed);
 		if (read && bell.counter)
 			bell_after_read(&bell, got, now);
 		seen = gen;

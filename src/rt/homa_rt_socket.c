@@ -473,6 +473,7 @@ int homa_close(struct homa_socket *s)
 	}
 	rt->nsocks--;
 	rt->stats.rx_empty_reads += atomic_load(&s->empty_reads);
+	rt->stats.rx_bell_late += atomic_load(&s->bell_late);
 	homa_rt_after_engine(rt);
 	homa_rt_unlock(rt);
 	socket_destroy(s);

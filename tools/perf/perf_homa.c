@@ -104,6 +104,7 @@ void perf_homa_print_stats(FILE *f, uint64_t rpcs)
 	stat_line(f, "rt.rx_gro_on", rt.rx_gro_on, rpcs);
 	stat_line(f, "rt.rx_doorbells", rt.rx_doorbells, 0);
 	stat_line(f, "rt.rx_empty_reads", rt.rx_empty_reads, rpcs);
+	stat_line(f, "rt.rx_bell_late", rt.rx_bell_late, rpcs);
 }
 
 /* Creates the process's engine once, with the polling policy of this run. */
