@@ -393,7 +393,7 @@ int homa_set_nonblocking(struct homa_socket *s, int enable)
 {
 	if (!s)
 		return -EINVAL;
-	atomic_store(&s->nonblock, !!enable);
+	atomic_store_explicit(&s->nonblock, !!enable, memory_order_release);
 	return 0;
 }
 
@@ -401,7 +401,7 @@ int homa_set_recv_timeout(struct homa_socket *s, uint64_t usecs)
 {
 	if (!s)
 		return -EINVAL;
-	atomic_store(&s->rcvtimeo_us, usecs);
+	atomic_store_explicit(&s->rcvtimeo_us, usecs, memory_order_release);
 	return 0;
 }
 
