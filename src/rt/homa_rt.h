@@ -56,7 +56,8 @@ struct homa_socket {
 	struct homa_sock *core; /* lock */
 	int family;		/* AF_INET or AF_INET6 */
 	int carrier;		/* enum homa_carrier */
-	int fd;			/* the UDP or raw socket */
+	int fd;			/* the UDP or raw socket; the number never changes
+				   (homa_bind swaps the file under it, dup3) */
 	uint16_t port;		/* lock: current Homa port (mirrors the core) */
 	int cur_tos;		/* lock: TOS/TCLASS last set on fd, -1 = unset */
 	uint64_t serial;	/* identifies the socket in the bg epoll set */

@@ -384,7 +384,9 @@ static void enable_gro(struct homa_socket *s)
 		return;
 	while (atomic_load(&s->rx_plain))
 		sched_yield();
-	homa_rt_carrier_gro_on(s->fd); /* read after the flag: see swap_fd() */
+	/* s->fd keeps its number for the socket's life; a bind that swaps
+	 * the file under it after this gives the new one GRO (swap_fd()). */
+	homa_rt_carrier_gro_on(s->fd);
 	atomic_fetch_add(&homa_rt_global->rx_gro_on, 1);
 }
 

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,21 +294,31 @@ int homa_set_rcvbuf(struct homa_socket *s, void *region, size_t length)
 	return err;
 }
 
-/* Replaces the carrier fd (UDP bind to a new port) everywhere it is watched. */
+/*
+ * Replaces the carrier socket (UDP bind to a new port) under the same fd
+ * number: dup3() swaps the file atomically, so a reader that loaded s->fd
+ * without the lock reads either socket, never a closed fd or a number that
+ * some other open() has reused. (A read already inside the kernel keeps the
+ * old socket alive until it returns.)
+ */
 static void swap_fd(struct homa_rt *rt, struct homa_socket *s, int newfd)
 {
 	uint64_t n = (uint64_t)s->sleepers;
 
 	homa_rt_bg_unwatch(rt, s);
-	close(s->fd);
-	s->fd = newfd;
-	s->cur_tos = -1;
 	if (s->carrier == HOMA_CARRIER_UDP && atomic_load(&s->rx_gro)) {
-		/* The new socket reads as the old one did. rx_gro never goes
-		 * back to 0: a reader racing with enable_gro() must never see
-		 * it down on a socket with GRO on. */
+		/* The new socket reads as the old one did, from its first
+		 * read. rx_gro never goes back to 0: a reader racing with
+		 * enable_gro() must never see it down on a socket with GRO on. */
 		homa_rt_carrier_gro_on(newfd);
 	}
+	if (dup3(newfd, s->fd, O_CLOEXEC) >= 0) {
+		close(newfd);
+	} else {
+		close(s->fd); /* cannot happen with a valid fd; keep working */
+		s->fd = newfd;
+	}
+	s->cur_tos = -1;
 	homa_rt_bg_watch(rt, s, 1);
 	/* Sleepers poll the old fd: they wake and poll the new one. */
 	if (n && write(s->wake_efd, &n, sizeof(n)) < 0) {

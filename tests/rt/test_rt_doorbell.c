@@ -84,6 +84,7 @@ static void test_counts_every_datagram_and_follows_bind(void **state)
 	struct homa_socket *s;
 	struct homa_msg msg;
 	uint64_t base;
+	int fd;
 
 	(void)state;
 	rt_up(NULL);
@@ -100,7 +101,9 @@ static void test_counts_every_datagram_and_follows_bind(void **state)
 	send_junk(homa_get_port(s), 3);
 	assert_int_equal(await_rings(s, base + 3), base + 3);
 
-	rt_bind_free(s); /* a new UDP socket on the server port */
+	fd = s->fd;
+	rt_bind_free(s);	     /* a new UDP socket on the server port... */
+	assert_int_equal(s->fd, fd); /* ...under the same number (lock-free readers) */
 	base = rings(s);
 	send_junk(homa_get_port(s), 2);
 	assert_int_equal(await_rings(s, base + 2), base + 2);
