@@ -199,10 +199,9 @@ static int sleep_once(struct homa_rt *rt, struct homa_socket *s, uint64_t id,
 #define HOMA_RT_POLL_STEP_NS 5000
 /*
  * After this much empty polling the loop yields the CPU, and then again once
- * per HOMA_RT_YIELD_EVERY_NS (homa-perf's loops for TCP and UDP do the same).
- * Yielding on every turn instead made most turns a sched_yield() (~0.8 us
- * on this VM, against ~0.5 us for an empty read), so a message waited
- * longer to be seen.
+ * per HOMA_RT_YIELD_EVERY_NS. Yielding on every turn instead made most turns
+ * a sched_yield() (~0.8 us on this VM, against ~0.5 us for an empty read),
+ * so a message waited longer to be seen (docs/perf.md, seventh session).
  */
 #define HOMA_RT_YIELD_AFTER_NS 2000
 #define HOMA_RT_YIELD_EVERY_NS 2000
