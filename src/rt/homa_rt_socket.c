@@ -328,14 +328,13 @@ static void swap_fd(struct homa_rt *rt, struct homa_socket *s, int newfd)
 
 static int bind_port(struct homa_rt *rt, struct homa_socket *s, uint16_t port)
 {
-	int newfd = homa_rt_carrier_set_port(s, port), err;
+	int newfd = homa_rt_carrier_set_port(s, port), err, rung = 1;
 
 	if (newfd < 0)
 		return homa_rt_set_err(s, newfd, "homa_bind: port %u: %s", port,
 				       homa_strerror(newfd));
-	if (newfd != s->fd && s->bell.counter &&
-	    homa_rt_doorbell_attach(&s->bell, newfd) != 0)
-		atomic_store(&s->bell_off, 1); /* works on, reading every turn */
+	if (newfd != s->fd && s->bell.counter)
+		rung = homa_rt_doorbell_attach(&s->bell, newfd) == 0;
 	pthread_mutex_lock(&rt->lock);
 	err = homa_rt_core_err(s, homa_sock_bind(s->core, port), "homa_bind");
 	if (err) {
@@ -346,6 +345,8 @@ static int bind_port(struct homa_rt *rt, struct homa_socket *s, uint16_t port)
 	} else {
 		if (newfd != s->fd)
 			swap_fd(rt, s, newfd);
+		if (!rung)
+			atomic_store(&s->bell_off, 1); /* works on, reading every turn */
 		s->port = port;
 		err = homa_rt_ensure_rcvbuf(rt, s);
 	}
